@@ -1,0 +1,3 @@
+from wvzscan.cli import main
+
+main()

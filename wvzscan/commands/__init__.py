@@ -1,0 +1,1 @@
+"""Commands beyond `dir` and `baseline`, one module per feature, loaded lazily by ``cli.LazyGroup``."""

@@ -1,0 +1,122 @@
+"""The config file: ``.wvzscan.toml``, else ``[tool.wvzscan]`` in ``pyproject.toml``, at the scan root."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class AllowEntry:
+    fingerprint: str
+    reason: str | None = None
+    expires: dt.date | None = None
+
+    def active(self, today: dt.date) -> bool:
+        return self.expires is None or today <= self.expires
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    exclude: list[str] = field(default_factory=list)
+    allow: list[AllowEntry] = field(default_factory=list)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    min_entropy: float | None = None
+    include_examples: bool = False
+    # Sections other features read (e.g. [tool.wvzscan.keys] for the key audit).
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _parse_date(value: Any, where: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as e:
+            raise ConfigError(f"{where}: expires must be a date like 2027-01-31, got {value!r}") from e
+    raise ConfigError(f"{where}: expires must be a date, got {value!r}")
+
+
+def _is_fingerprint(s: Any) -> bool:
+    return isinstance(s, str) and len(s) == 64 and all(c in "0123456789abcdef" for c in s)
+
+
+def parse(table: dict[str, Any], path: str) -> Config:
+    cfg = Config(path=path, raw=table)
+    known = {"exclude", "allow", "max_file_size", "min_entropy", "include_examples"}
+    exclude = table.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
+        raise ConfigError(f"{path}: exclude must be a list of glob strings")
+    cfg.exclude = list(exclude)
+    for i, entry in enumerate(table.get("allow", [])):
+        where = f"{path}: allow[{i}]"
+        if isinstance(entry, str):
+            entry = {"fingerprint": entry}
+        if not isinstance(entry, dict) or not _is_fingerprint(entry.get("fingerprint")):
+            raise ConfigError(f"{where}: needs fingerprint = a 64-character lowercase hex SHA-256")
+        cfg.allow.append(
+            AllowEntry(entry["fingerprint"], entry.get("reason"), _parse_date(entry.get("expires"), where))
+        )
+    size = table.get("max_file_size", DEFAULT_MAX_FILE_SIZE)
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise ConfigError(f"{path}: max_file_size must be a positive number of bytes")
+    cfg.max_file_size = size
+    ent = table.get("min_entropy")
+    if ent is not None and (not isinstance(ent, (int, float)) or isinstance(ent, bool) or ent < 0):
+        raise ConfigError(f"{path}: min_entropy must be a non-negative number (bits per character)")
+    cfg.min_entropy = float(ent) if ent is not None else None
+    cfg.include_examples = bool(table.get("include_examples", False))
+    unknown = {k for k, v in table.items() if k not in known and not isinstance(v, dict)}
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    return cfg
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
+
+
+def load(explicit: str | None, root: str) -> Config:
+    """The config named by ``--config``, else the one found at ``root``, else the defaults."""
+    if explicit is not None:
+        data = _read_toml(explicit)
+        if os.path.basename(explicit) == "pyproject.toml":
+            data = data.get("tool", {}).get("wvzscan", {})
+        elif "tool" in data and "wvzscan" in data["tool"]:
+            data = data["tool"]["wvzscan"]
+        return parse(data, explicit)
+    own = os.path.join(root, ".wvzscan.toml")
+    if os.path.isfile(own):
+        return parse(_read_toml(own), own)
+    pyproject = os.path.join(root, "pyproject.toml")
+    if os.path.isfile(pyproject):
+        table = _read_toml(pyproject).get("tool", {}).get("wvzscan")
+        if isinstance(table, dict):
+            return parse(table, pyproject)
+    return Config()

@@ -1,0 +1,147 @@
+"""Findings, scan results, fingerprints and redaction.
+
+A full key lives only in ``Finding.secret``; everything printed goes through ``to_dict``, which leaves
+it out unless the user asked for ``--show-secrets``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+REDACT_KEEP = 8  # what Weavz itself shows as keyPrefix
+
+
+def fingerprint(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def redact(key: str) -> str:
+    return key[:REDACT_KEEP] + "…"
+
+
+def line_col(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of ``offset``; computed only for hits."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return line, column
+
+
+def line_at(data: bytes, offset: int) -> bytes:
+    """The whole line around ``offset`` (for inline allow comments)."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    end = data.find(b"\n", offset)
+    return data[start : end if end != -1 else len(data)]
+
+
+@dataclass
+class Finding:
+    secret: str
+    source: str
+    path: str | None
+    line: int | None = None
+    column: int | None = None
+    encoding: str = "plain"
+    commit: str | None = None
+    author: str | None = None
+    email: str | None = None
+    date: str | None = None
+    status: str = "unverified"
+    status_reason: str | None = None
+    scope: str | None = None
+    revocation: dict[str, Any] | None = None
+    # Extra, source-specific fields (git: at_head, blob, ref; verify: key_id, key_name, ...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.secret)
+
+    @property
+    def key_prefix(self) -> str:
+        return self.secret[:REDACT_KEEP]
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.secret)
+
+    def location(self) -> str:
+        where = self.path or "<stdin>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def identity(self) -> tuple[Any, ...]:
+        """Same key at the same place: reported once."""
+        return (self.secret, self.source, self.path, self.line, self.column, self.commit, self.encoding)
+
+    def to_dict(self, show_secrets: bool = False) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "fingerprint": self.fingerprint,
+            "key_prefix": self.key_prefix,
+            "redacted": self.redacted,
+        }
+        if show_secrets:
+            d["secret"] = self.secret
+        d.update(
+            source=self.source,
+            path=self.path,
+            line=self.line,
+            column=self.column,
+            commit=self.commit,
+            author=self.author,
+            email=self.email,
+            date=self.date,
+            encoding=self.encoding,
+            status=self.status,
+            status_reason=self.status_reason,
+            scope=self.scope,
+            revocation=self.revocation,
+        )
+        for k, v in self.extra.items():
+            d.setdefault(k, v)
+        return d
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """Something that should have been read and was not: makes a clean scan exit 3."""
+
+    where: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"where": self.where, "message": self.message}
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    # Skips the user chose (excludes, size limit): counted and shown, not errors. reason -> count.
+    skipped: Counter[str] = field(default_factory=Counter)
+    # Suppressed findings by what suppressed them (inline allow, baseline, config allow).
+    suppressed: Counter[str] = field(default_factory=Counter)
+    bytes_scanned: int = 0
+    objects_scanned: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # e.g. "shallow clone: history before X not scanned"
+
+    def error(self, where: str, message: str) -> None:
+        self.errors.append(ScanError(where, message))
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "bytes_scanned": self.bytes_scanned,
+            "objects_scanned": self.objects_scanned,
+            "seconds": round(self.seconds, 3),
+            "findings": len(self.findings),
+            "unique_keys": len({f.secret for f in self.findings}),
+            "skipped": dict(sorted(self.skipped.items())),
+            "suppressed": dict(sorted(self.suppressed.items())),
+        }

@@ -1,0 +1,49 @@
+"""Report formats, each a module with one ``render(result, ctx) -> str`` function."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from wvzscan.finding import ScanResult
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    show_secrets: bool = False
+    color: bool = False
+    command: str = "dir"
+    fail_on: str = "any"
+
+
+Renderer = Callable[[ScanResult, ReportContext], str]
+
+FORMATS = ("text", "json", "jsonl", "sarif", "junit", "github")
+
+
+def renderer(fmt: str) -> Renderer:
+    # Imported on demand: a pre-commit run prints text and should not pay for the others.
+    if fmt == "text":
+        from wvzscan.report import text as mod
+    elif fmt == "json":
+        from wvzscan.report import json as mod  # type: ignore[no-redef]
+    elif fmt == "jsonl":
+        from wvzscan.report import jsonl as mod  # type: ignore[no-redef]
+    elif fmt == "sarif":
+        from wvzscan.report import sarif as mod  # type: ignore[no-redef]
+    elif fmt == "junit":
+        from wvzscan.report import junit as mod  # type: ignore[no-redef]
+    elif fmt == "github":
+        from wvzscan.report import github as mod  # type: ignore[no-redef]
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    return mod.render
+
+
+def write_private(path: str, text: str) -> None:
+    """Reports may hold secrets (--show-secrets) and always hold fingerprints: create them 0600."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)

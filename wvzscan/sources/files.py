@@ -1,0 +1,129 @@
+"""Files and directory trees (``wvzscan dir``) and standard input.
+
+Walks with ``os.scandir``; never follows directory symlinks (no loops); skips ``.git`` folders; reads
+binary files as bytes (a key in a ``.pyc`` or a SQLite file is a leak too). Everything not read is
+either a counted skip with a reason (excludes, size limit, FIFOs...) or an error (unreadable).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from wvzscan.finding import ScanResult
+from wvzscan.sources import Chunk
+
+SKIP_DIRS = frozenset({".git"})
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = 100 * 1024 * 1024
+
+
+def excluded(rel: str, patterns: Iterable[str]) -> bool:
+    """A glob matches the relative path, any trailing part of it, or the file name."""
+    name = rel.rsplit("/", 1)[-1]
+    for pat in patterns:
+        pat = pat.rstrip("/")
+        if fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(name, pat):
+            return True
+        if pat.startswith("**/") and fnmatch.fnmatchcase(rel, pat[3:]):
+            return True
+    return False
+
+
+def display(path: str) -> str:
+    """A path as reports show it: undecodable bytes in names become U+FFFD, never a crash."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _join(base: str, name: str) -> str:
+    return name if base in ("", ".") else f"{base}/{name}"
+
+
+def _special_kind(mode: int) -> str | None:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return None
+
+
+class FileWalker:
+    def __init__(self, result: ScanResult, opts: FileOptions) -> None:
+        self.result = result
+        self.opts = opts
+
+    def _read(self, fs_path: str, rel: str, size: int) -> Chunk | None:
+        if size > self.opts.max_file_size:
+            self.result.skipped["over max_file_size"] += 1
+            return None
+        try:
+            with open(fs_path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            self.result.error(display(rel), f"cannot read: {e.strerror or e}")
+            return None
+        return Chunk(data, "file", display(rel))
+
+    def _entry(self, fs_path: str, rel: str, is_top: bool) -> Iterator[Chunk]:
+        try:
+            st = os.lstat(fs_path)
+        except OSError as e:
+            self.result.error(display(rel), f"cannot stat: {e.strerror or e}")
+            return
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                st = os.stat(fs_path)
+            except OSError:
+                self.result.skipped["broken symlink"] += 1
+                return
+            if stat.S_ISDIR(st.st_mode) and not is_top:
+                self.result.skipped["directory symlink (not followed)"] += 1
+                return
+        if stat.S_ISDIR(st.st_mode):
+            yield from self._walk(fs_path, rel)
+            return
+        kind = _special_kind(st.st_mode)
+        if kind is not None:
+            self.result.skipped[kind] += 1
+            return
+        chunk = self._read(fs_path, rel, st.st_size)
+        if chunk is not None:
+            yield chunk
+
+    def _walk(self, fs_dir: str, rel_dir: str) -> Iterator[Chunk]:
+        try:
+            with os.scandir(fs_dir) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            self.result.error(display(rel_dir or "."), f"cannot list directory: {e.strerror or e}")
+            return
+        for entry in entries:
+            rel = _join(rel_dir, entry.name)
+            if entry.name in SKIP_DIRS and entry.is_dir(follow_symlinks=False):
+                continue
+            if self.opts.exclude and excluded(rel, self.opts.exclude):
+                self.result.skipped["excluded"] += 1
+                continue
+            yield from self._entry(entry.path, rel, is_top=False)
+
+    def walk(self, paths: Iterable[str]) -> Iterator[Chunk]:
+        for top in paths:
+            rel = os.path.normpath(top) if top not in ("", ".") else "."
+            if rel.startswith("./"):
+                rel = rel[2:]
+            yield from self._entry(top, "" if rel == "." else rel, is_top=True)
+
+
+def read_stdin(result: ScanResult) -> Iterator[Chunk]:
+    data = sys.stdin.buffer.read()
+    yield Chunk(data, "stdin", None)
