@@ -603,10 +603,10 @@ def main(argv: list[str] | None = None) -> int:
     with os.fdopen(fd, "w") as f:
         json.dump(info, f, indent=2)
         f.write("\n")
-    print(f"Weavz emulator on {emu.url}")
-    print(f"admin key, workspace key{' and CA file' if emu.ca_file else ''} in {path} (0600)")
+    print(f"Weavz emulator on {emu.url}", flush=True)
+    print(f"admin key, workspace key{' and CA file' if emu.ca_file else ''} in {path} (0600)", flush=True)
     if emu.ca_file:
-        print(f"use: --ca-bundle {emu.ca_file}")
+        print(f"use: --ca-bundle {emu.ca_file}", flush=True)
     try:
         while True:
             time.sleep(3600)

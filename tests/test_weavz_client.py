@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import pty
 import select
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.emulator import Emulator
-from tests.helpers import ROOT, cli_env
+from tests.helpers import ROOT, cli_env, run_cli
 from tests.weavz_fixtures import FAST_ENV, Harness
 from wvzscan.weavz import (
     Client,
@@ -164,3 +166,39 @@ def test_confirmation_prompt_on_a_terminal(wz: Harness, answer: bytes) -> None:
         assert code == 1 and not wz.emu.is_live(org.key)
     else:
         assert code == 2 and wz.emu.is_live(org.key) and b"not confirmed" in seen
+
+
+def test_scans_without_verify_never_import_httpx(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("nothing\n")
+    code = (
+        "import sys; from wvzscan.cli import cli\n"
+        "try:\n    cli(['dir', sys.argv[1], '-q'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print('httpx' in sys.modules)"
+    )
+    p = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=cli_env())
+    assert p.stdout.strip().endswith("False"), p.stdout + p.stderr
+
+
+def test_emulator_runs_standalone_and_keeps_keys_off_stdout(tmp_path: Path) -> None:
+    info_path = tmp_path / "emu.json"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulator", "--key-file", str(info_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=cli_env(),
+    )
+    try:
+        assert p.stdout is not None
+        first = p.stdout.readline().decode()
+        second = p.stdout.readline().decode()
+        info = json.loads(info_path.read_text())
+        assert first.strip() == f"Weavz emulator on {info['url']}"
+        assert info["admin_key"] not in first + second and oct(info_path.stat().st_mode & 0o777) == "0o600"
+        r = run_cli("verify", "-", "--format", "json", input=info["admin_key"], env={"WEAVZ_API_URL": info["url"]})
+        assert r.code == 1 and r.json()["key_name"] == "admin" and r.json()["scope"] == "org"
+        r = run_cli("verify", "-", "--format", "json", input=info["workspace_key"], env={"WEAVZ_API_URL": info["url"]})
+        assert r.json()["scope"] == "workspace"
+    finally:
+        p.terminate()
+        p.wait(10)
