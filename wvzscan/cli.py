@@ -257,6 +257,9 @@ class LazyGroup(click.Group):
 
 LazyGroup.lazy = {
     # "repo": "wvzscan.commands.git:repo_cmd",
+    "verify": "wvzscan.commands.weavz:verify_cmd",
+    "revoke": "wvzscan.commands.weavz:revoke_cmd",
+    "rotate": "wvzscan.commands.weavz:rotate_cmd",
 }
 
 
