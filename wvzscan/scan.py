@@ -77,8 +77,8 @@ class Scanner:
         for hit in hits(chunk.data, self.rules):
             if keys is not None:
                 keys.add(hit.key)
-            if hit.key in hidden:
-                continue
+            if hidden and any(hit.key.startswith(k) for k in hidden):
+                continue  # found in a member; in raw SQLite pages it may be glued to the next cell
             if hit.allowed and self.inline_allow:
                 self.result.suppressed["inline allow"] += 1
                 continue
