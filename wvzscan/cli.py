@@ -160,7 +160,12 @@ def collect(opts: ScanOptions, root: str, produce: Producer, use_baseline: bool 
             raise UserError("--max-file-size must be a positive number of bytes")
         cfg.max_file_size = opts.max_file_size
     opts.extra["config"] = cfg
-    rules = detect.Rules(min_entropy=cfg.min_entropy, include_examples=opts.include_examples or cfg.include_examples)
+    rules = detect.Rules(
+        min_entropy=cfg.min_entropy,
+        include_examples=opts.include_examples or cfg.include_examples,
+        decode=frozenset(cfg.decode),
+        archives=cfg.archives,
+    )
     result = ScanResult()
     scanner = Scanner(result, rules, inline_allow=not opts.no_inline_allow)
     started = time.monotonic()

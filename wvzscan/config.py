@@ -14,6 +14,17 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
+ENCODINGS = ("base64", "url", "json-escape", "utf-16")
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """How far archives are opened (config: archive_depth, archive_max_bytes, ...)."""
+
+    depth: int = 3  # nested levels opened; 0: archives are scanned as raw bytes only
+    max_bytes: int = 256 * 1024 * 1024  # uncompressed bytes read from one file, all levels together
+    max_ratio: int = 200  # uncompressed/compressed size of one member, checked past 1 MiB
+    max_entries: int = 100_000  # members (rows for SQLite) read from one archive
 
 
 class ConfigError(Exception):
@@ -38,8 +49,18 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     min_entropy: float | None = None
     include_examples: bool = False
+    decode: tuple[str, ...] = ENCODINGS
+    archives: ArchiveLimits = field(default_factory=ArchiveLimits)
     # Sections other features read (e.g. [tool.wvzscan.keys] for the key audit).
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+_ARCHIVE_KEYS = {
+    "archive_depth": "depth",
+    "archive_max_bytes": "max_bytes",
+    "archive_max_ratio": "max_ratio",
+    "archive_max_entries": "max_entries",
+}
 
 
 def _parse_date(value: Any, where: str) -> dt.date | None:
@@ -63,7 +84,7 @@ def _is_fingerprint(s: Any) -> bool:
 
 def parse(table: dict[str, Any], path: str) -> Config:
     cfg = Config(path=path, raw=table)
-    known = {"exclude", "allow", "max_file_size", "min_entropy", "include_examples"}
+    known = {"exclude", "allow", "max_file_size", "min_entropy", "include_examples", "decode", *_ARCHIVE_KEYS}
     exclude = table.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
         raise ConfigError(f"{path}: exclude must be a list of glob strings")
@@ -86,6 +107,18 @@ def parse(table: dict[str, Any], path: str) -> Config:
         raise ConfigError(f"{path}: min_entropy must be a non-negative number (bits per character)")
     cfg.min_entropy = float(ent) if ent is not None else None
     cfg.include_examples = bool(table.get("include_examples", False))
+    decode = table.get("decode", list(ENCODINGS))
+    if not isinstance(decode, list) or not all(isinstance(x, str) and x in ENCODINGS for x in decode):
+        raise ConfigError(f"{path}: decode must be a list of encodings among {', '.join(ENCODINGS)}")
+    cfg.decode = tuple(decode)
+    limits = {}
+    for key, attr in _ARCHIVE_KEYS.items():
+        value = table.get(key, getattr(ArchiveLimits, attr))
+        if not isinstance(value, int) or isinstance(value, bool) or value < (0 if attr == "depth" else 1):
+            what = "a non-negative" if attr == "depth" else "a positive"
+            raise ConfigError(f"{path}: {key} must be {what} whole number")
+        limits[attr] = value
+    cfg.archives = ArchiveLimits(**limits)
     unknown = {k for k, v in table.items() if k not in known and not isinstance(v, dict)}
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")

@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from wvzscan.config import ENCODINGS, ArchiveLimits
+
 PREFIX = b"wvz_"
 MIN_BODY = 16
 MAX_BODY = 128
@@ -176,6 +178,8 @@ class Rules:
 
     min_entropy: float | None = None  # bits per character; None: a curve by body length
     include_examples: bool = False
+    decode: frozenset[str] = frozenset(ENCODINGS)  # decoded views to look into (wvzscan.decode)
+    archives: ArchiveLimits = ArchiveLimits()  # how far archives are opened (wvzscan.sources.archives)
 
 
 DEFAULT_RULES = Rules()

@@ -6,13 +6,14 @@ Sources feed ``Scanner.feed``; extra views of content (archives, encodings) plug
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass
 
-from wvzscan import detect
+from wvzscan import decode, detect
+from wvzscan.config import ArchiveLimits
 from wvzscan.finding import Finding, ScanResult, line_at, line_col
 from wvzscan.progress import Progress
-from wvzscan.sources import Chunk
+from wvzscan.sources import Chunk, archives
 
 ALLOW_MARKER = b"wvzscan:allow"
 
@@ -31,15 +32,33 @@ class Hit:
 
 
 def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES) -> Iterator[Hit]:
-    """Every key in ``data``, plain or encoded, with its line, column and allow marker."""
-    for m in detect.find_keys(data, rules):
-        line, col = line_col(data, m.start)
-        yield Hit(m.key, m.start, m.end, "plain", line, col, ALLOW_MARKER in line_at(data, m.start))
+    """Every key in ``data``, plain or encoded, with its line, column and allow marker.
+
+    A key is reported once per place: when a decoded view finds a key where the plain scan already
+    found it (a plain key inside a region that also holds escapes), the plain finding stands; when
+    the view finds a longer key at the same place (the plain scan stopped at an escape), it wins.
+    """
+    # `wvz` rather than `wvz_`: one pass serves the plain scan and the partly encoded prefixes
+    # (`wvz%5F`, `wvz\u005f`); on ordinary content it is the only pass the plain scan makes.
+    has_wvz = b"wvz" in data
+    found: dict[int, tuple[str, int, str, int | None, int | None]] = {}
+    if has_wvz:
+        for m in detect.find_keys(data, rules):
+            found[m.start] = (m.key, m.end, "plain", None, None)
+    for e in decode.encoded_keys(data, rules, has_wvz):
+        prev = found.get(e.start)
+        if prev is None or (e.key != prev[0] and e.key.startswith(prev[0])):
+            found[e.start] = (e.key, e.end, e.encoding, e.line, e.column)
+    for start in sorted(found):
+        key, end, encoding, line, col = found[start]
+        if line is None or col is None:
+            line, col = line_col(data, start)
+        yield Hit(key, start, end, encoding, line, col, ALLOW_MARKER in line_at(data, start))
 
 
-def expand(chunk: Chunk, result: ScanResult) -> Iterator[Chunk]:
-    """The chunk itself; archives add their members here."""
-    yield chunk
+def expand(chunk: Chunk, result: ScanResult, limits: ArchiveLimits = detect.DEFAULT_RULES.archives) -> Iterator[Chunk]:
+    """The chunk and, when it is an archive or database, its members (members first)."""
+    return archives.expand(chunk, result, limits)
 
 
 @dataclass
@@ -51,8 +70,15 @@ class Scanner:
     def __post_init__(self) -> None:
         self._seen: set[tuple[object, ...]] = set()
 
-    def findings_in(self, chunk: Chunk) -> Iterator[Finding]:
+    def findings_in(
+        self, chunk: Chunk, hidden: Set[str] = frozenset(), keys: set[str] | None = None
+    ) -> Iterator[Finding]:
+        """Findings in one chunk; ``hidden`` keys are not reported, ``keys`` collects every key seen."""
         for hit in hits(chunk.data, self.rules):
+            if keys is not None:
+                keys.add(hit.key)
+            if hidden and any(hit.key.startswith(k) for k in hidden):
+                continue  # found in a member; in raw SQLite pages it may be glued to the next cell
             if hit.allowed and self.inline_allow:
                 self.result.suppressed["inline allow"] += 1
                 continue
@@ -78,12 +104,25 @@ class Scanner:
             self.result.findings.append(f)
 
     def scan(self, outer: Chunk) -> None:
-        """One chunk from a source, with everything ``expand`` finds inside it."""
-        for chunk in expand(outer, self.result):
+        """One chunk from a source, with everything ``expand`` finds inside it.
+
+        An archive's raw bytes are scanned too (a key may sit where no member covers it: a zip
+        comment, a SQLite free page), but a key already found in one of its members is not reported
+        again at the archive's own path: stored zip members and plain tars hold their members' bytes
+        as they are, so every key in them would otherwise be reported twice.
+        """
+        under: dict[int, set[str]] = {}
+        for chunk in expand(outer, self.result, self.rules.archives):
             self.result.objects_scanned += 1
             self.result.bytes_scanned += len(chunk.data)
-            for f in self.findings_in(chunk):
+            own = chunk.meta.get(archives.ARCHIVE_ID)
+            hidden = under.get(own, set()) if own is not None else set()
+            parents = chunk.meta.get(archives.ARCHIVE_PARENTS, ())
+            keys: set[str] = set()
+            for f in self.findings_in(chunk, hidden, keys if parents else None):
                 self.add(f)
+            for p in parents:
+                under.setdefault(p, set()).update(keys)
 
     def feed(self, chunks: Iterable[Chunk], progress: Progress | None = None) -> None:
         for chunk in chunks:

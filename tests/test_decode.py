@@ -1,0 +1,150 @@
+"""Keys stored in encodings, found through the real CLI (`wvzscan dir`) with the right encoding and place."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import make_key, run_cli
+from wvzscan import decode, scan
+from wvzscan.finding import ScanResult
+from wvzscan.sources import Chunk
+
+
+def _by_path(r: object, root: Path) -> dict[str, list[dict[str, object]]]:
+    out: dict[str, list[dict[str, object]]] = {}
+    for f in r.json()["findings"]:  # type: ignore[attr-defined]
+        out.setdefault(str(f["path"]).removeprefix(str(root) + "/"), []).append(f)
+    return out
+
+
+def test_every_encoding_found_once_with_its_encoding_and_place(tmp_path: Path) -> None:
+    cases: dict[str, tuple[str, str]] = {}  # file -> (key, encoding)
+
+    def put(name: str, content: bytes, key: str, encoding: str) -> None:
+        (tmp_path / name).write_bytes(content)
+        cases[name] = (key, encoding)
+
+    for align in range(3):  # the three base64 shapes of the prefix
+        k = make_key()
+        blob = base64.b64encode(("A=1;" + "x" * align + f"\nKEY={k}\n").encode())
+        put(f"b64-{align}.yaml", b"data:\n  env: " + blob + b"\n", k, "base64")
+    k = make_key("mixed40")
+    put(
+        "b64-urlsafe.txt", b"t=" + base64.urlsafe_b64encode(f'{{"k":"{k}"}}'.encode()).rstrip(b"=") + b"\n", k, "base64"
+    )
+    k = make_key()
+    wrapped = base64.encodebytes(("#" * 70 + f"\nWEAVZ_API_KEY={k}\n").encode())  # MIME: 76-char lines
+    put("b64-wrapped.txt", wrapped, k, "base64")
+    k = make_key()
+    put("url-partial.log", f"GET /cb?token={k.replace('_', '%5F')}&x=1\n".encode(), k, "url")
+    k = make_key()
+    put("url-lower.log", ("GET /cb?token=" + "".join(f"%{ord(c):02x}" for c in k)).encode(), k, "url")
+    full = "".join(f"%{ord(c):02X}" for c in make_key())
+    k2 = urllib.parse.unquote(full)
+    put("url-every.log", f"q={full}&z".encode(), k2, "url")
+    k = make_key()
+    put("escaped.json", json.dumps({"k": k}).replace("_", "\\u005f").encode(), k, "json-escape")
+    k = make_key()
+    put("all-u.json", ('{"k": "' + "".join(f"\\u{ord(c):04x}" for c in k) + '"}').encode(), k, "json-escape")
+    k = make_key()
+    put("all-x.js", ('var k="' + "".join(f"\\x{ord(c):02x}" for c in k) + '";').encode(), k, "json-escape")
+    k = make_key()
+    put("le-bom.txt", f"first\nKEY={k}\n".encode("utf-16"), k, "utf-16")
+    k = make_key()
+    put("be-bom.txt", f"first\nKEY={k}\n".encode("utf-16-be").join([b"\xfe\xff", b""]), k, "utf-16")
+    k = make_key()
+    put("le-nobom.bin", b"\x00\x01\x02\x03" + f"KEY={k}\x00".encode("utf-16-le"), k, "utf-16")
+    k = make_key()
+    put("be-nobom.bin", b"\x00\x01\x02\x03" + f"KEY={k}\x00".encode("utf-16-be"), k, "utf-16")
+    r = run_cli("dir", str(tmp_path), "--format", "json", "--show-secrets")
+    assert r.code == 1, r.err
+    got = _by_path(r, tmp_path)
+    assert set(got) == set(cases)
+    for name, (key, encoding) in cases.items():
+        (f,) = got[name]
+        assert (f["secret"], f["encoding"]) == (key, encoding), name
+    (f,) = got["le-bom.txt"]
+    assert (f["line"], f["column"]) == (2, 5)  # in characters of the UTF-16 text
+    (f,) = got["url-partial.log"]
+    assert (f["line"], f["column"]) == (1, 15)  # where the encoded text starts
+
+
+def test_plain_key_among_escapes_is_reported_once_as_plain(tmp_path: Path) -> None:
+    k = make_key()
+    # A fully escaped prefix just before: its decoded window covers the plain key too.
+    text = '{"a": "\\u0022\\u0077\\u0076\\u007a\\u005f", "k": "' + k + '"}\n'
+    (tmp_path / "a.json").write_text(text)
+    r = run_cli("dir", str(tmp_path), "--format", "json")
+    assert r.code == 1, r.err
+    (f,) = r.json()["findings"]
+    assert f["encoding"] == "plain" and f["column"] == text.index(k) + 1
+
+
+def test_decode_config_turns_views_off(tmp_path: Path) -> None:
+    k = make_key()
+    (tmp_path / "s.yaml").write_bytes(b"v: " + base64.b64encode(f"K={k}".encode()) + b"\n")
+    (tmp_path / ".wvzscan.toml").write_text('decode = ["url"]\n')
+    assert run_cli("dir", str(tmp_path)).code == 0
+    (tmp_path / ".wvzscan.toml").write_text('decode = ["rot13"]\n')
+    r = run_cli("dir", str(tmp_path))
+    assert r.code == 2 and "decode must be a list" in r.err
+
+
+def test_notebook_and_minified_bundle_are_scanned_plain(tmp_path: Path) -> None:
+    k1, k2 = make_key(), make_key()
+    nb = {
+        "cells": [
+            {"cell_type": "code", "source": ["import os\n"], "outputs": [{"name": "stdout", "text": [f"{k1}\n"]}]}
+        ],
+        "nbformat": 4,
+    }
+    (tmp_path / "analysis.ipynb").write_text(json.dumps(nb, indent=1))
+    bundle = "!function(e){var t={};" * 500 + f'e.apiKey="{k2}";' + "}(window);" * 300
+    (tmp_path / "app.min.js").write_text(bundle)
+    r = run_cli("dir", str(tmp_path), "--format", "json", "--show-secrets")
+    assert r.code == 1, r.err
+    got = _by_path(r, tmp_path)
+    (nbf,) = got["analysis.ipynb"]
+    assert nbf["secret"] == k1 and nbf["encoding"] == "plain"
+    (js,) = got["app.min.js"]
+    assert js["secret"] == k2 and js["line"] == 1 and js["column"] == bundle.index(k2) + 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    before=st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\0"), max_size=40),
+    after=st.text(max_size=20),
+    pad=st.integers(0, 5),
+    urlsafe=st.booleans(),
+    strip=st.booleans(),
+)
+def test_property_base64_key_found_at_any_alignment(
+    before: str, after: str, pad: int, urlsafe: bool, strip: bool
+) -> None:
+    key = make_key("mixed40")
+    raw = (before + " " * pad + "=" + key + "\n" + after).encode()
+    enc = base64.urlsafe_b64encode(raw) if urlsafe else base64.b64encode(raw)
+    if strip:
+        enc = enc.rstrip(b"=")
+    data = b"secret: " + enc + b"\n"
+    found = [(h.key, h.encoding) for h in scan.hits(data)]
+    assert (key, "base64") in found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_property_arbitrary_bytes_never_crash(data: bytes) -> None:
+    list(scan.hits(data))
+    for prefix in (b"", b"w\0v\0z\0_\0", b"d3Z6X", b"%77%76%7", b"\\u0077\\u0076\\u007", b"wvz%5f", b"3dnpf"):
+        list(decode.encoded_keys(prefix + data))
+        list(decode.encoded_keys(data + prefix + data))
+    result = ScanResult()
+    for head in (b"", b"PK\x03\x04", b"\x1f\x8b\x08", b"BZh91AY&SY", b"\xfd7zXZ\x00", b"SQLite format 3\x00"):
+        chunks = list(scan.expand(Chunk(head + data, "file", "x"), result))
+        assert chunks[-1].data == head + data

@@ -1,0 +1,287 @@
+"""Views of content in which a key may hide: base64, percent-encoding, JSON/JS escapes, UTF-16.
+
+Cost decides the shape of this module. Decoding a whole file is never done: each encoding has a
+prefilter that looks for what the *prefix* ``wvz_`` turns into under that encoding, and only a small
+window around each hit is decoded and handed to the detector. On ordinary content the prefilters
+are the whole cost, so each is as cheap as it can be made:
+
+- base64: ``wvz_`` has exactly three shapes, one per alignment of the key in the decoded bytes
+  (``d3Z6X``, ``d2el``, ``3dnpf``; none holds ``+`` or ``/``, so they are the URL-safe shapes too).
+  Searched only in text (no NUL byte in the first 8 KiB: the test git and grep use).
+- percent-encoding (``url``): ``wvz%5F`` (found through the literal ``wvz``, which the plain scan
+  looks for anyway) and ``%77%76%7A%5F``, searched only in text that holds a ``%``.
+- JSON/JavaScript escapes (``json-escape``): ``wvz\\u005f``, ``wvz\\x5f`` (through ``wvz`` again) and
+  fully escaped prefixes ``\\u0077\\u0076...``, ``\\x77\\x76...``, searched only in text holding ``\\``.
+- UTF-16 (``utf-16``): ``w\\0v\\0z\\0_\\0``, searched only in content that holds NUL bytes. This one
+  needle finds both byte orders (big-endian ``\\0w\\0v\\0z\\0_\\0b`` holds it too); the order is read
+  from a BOM, else from the parity of the offset (UTF-16 code units start at even offsets).
+
+Every ``Encoded`` gives the offset of the encoded key in the original content, so line and column
+point at where the encoded text sits.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from wvzscan import detect
+
+# What a text file is: no NUL in its first 8 KiB (git's and grep's test for binary content).
+TEXT_PROBE = 8192
+
+_LONGEST = len(detect.PREFIX) + detect.MAX_BODY + 1  # the detector reads one character past a key
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A key found in a decoded view: ``start``/``end`` are offsets in the original content."""
+
+    key: str
+    start: int
+    end: int
+    encoding: str
+    # Set when line/column cannot be read off the original bytes as UTF-8 (UTF-16 content).
+    line: int | None = None
+    column: int | None = None
+
+
+def is_text(data: bytes) -> bool:
+    return b"\0" not in data[:TEXT_PROBE]
+
+
+def encoded_keys(
+    data: bytes, rules: detect.Rules = detect.DEFAULT_RULES, has_wvz: bool | None = None
+) -> Iterator[Encoded]:
+    """Every key held in ``data`` in one of the encodings above (plain keys are not repeated here).
+
+    ``has_wvz``: whether ``data`` holds the literal ``wvz`` (the caller's plain scan knows already).
+    """
+    want = rules.decode
+    if not want:
+        return
+    if has_wvz is None:
+        has_wvz = b"wvz" in data
+    if is_text(data):
+        if "base64" in want:
+            yield from _base64(data, rules)
+        if "url" in want and (has_wvz or b"%" in data):
+            yield from _percent(data, rules, has_wvz)
+        if "json-escape" in want and b"\\" in data:
+            yield from _escapes(data, rules, has_wvz)
+    elif "utf-16" in want:
+        yield from _utf16(data, rules)
+
+
+# --- base64 --------------------------------------------------------------------------------------
+
+# (alignment of `w` in its 3-byte group, offset of the shape in the 4-character quantum, shape)
+B64_SHAPES = ((0, 0, b"d3Z6X"), (1, 2, b"d2el"), (2, 3, b"3dnpf"))
+_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
+_B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]+")
+_B64_NEWLINE = re.compile(rb"=*\r?\n[ \t]*")
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+# Enough characters for a group of context, the longest key and the character after it.
+_B64_WINDOW = 4 * ((3 + _LONGEST + 2) // 3 + 1)
+
+
+def _b64_run(data: bytes, start: int) -> bytes:
+    """The base64 text from ``start``, across line breaks (MIME, PEM wrap at 64 or 76), capped."""
+    out = b""
+    pos = start
+    while len(out) < _B64_WINDOW:
+        m = _B64_RUN.match(data, pos, pos + _B64_WINDOW - len(out))
+        if m is None:
+            break
+        out += m.group()
+        pos = m.end()
+        nl = _B64_NEWLINE.match(data, pos)
+        if nl is None or nl.end() >= len(data) or data[nl.end()] not in _B64_CHARS:
+            break
+        pos = nl.end()
+    return out
+
+
+def _b64_decode(text: bytes) -> bytes | None:
+    text = text.translate(_URLSAFE)
+    text = text[: len(text) - len(text) % 4] if len(text) % 4 == 1 else text
+    try:
+        return binascii.a2b_base64(text + b"=" * (-len(text) % 4))
+    except binascii.Error:
+        return None
+
+
+def _base64(data: bytes, rules: detect.Rules) -> Iterator[Encoded]:
+    for align, offset, shape in B64_SHAPES:
+        pos = data.find(shape)
+        while pos != -1:
+            hit = _b64_at(data, pos, align, offset, rules)
+            if hit is not None:
+                yield hit
+            pos = data.find(shape, pos + 1)
+
+
+def _b64_at(data: bytes, pos: int, align: int, offset: int, rules: detect.Rules) -> Encoded | None:
+    q = pos - offset  # where the 4-character group holding `w` starts
+    if q < 0 or any(c not in _B64_CHARS for c in data[q:pos]):
+        return None
+    ctx = align
+    if q >= 4 and all(c in _B64_CHARS for c in data[q - 4 : q]):
+        q -= 4  # one group more, so the detector sees the byte before the key
+        ctx += 3
+    decoded = _b64_decode(_b64_run(data, q))
+    if decoded is None:
+        return None
+    for m in detect.find_keys(decoded, rules):
+        if m.start == ctx:
+            start = q + (8 * ctx) // 6
+            return Encoded(m.key, start, q + -(-8 * m.end // 6), "base64")
+        if m.start > ctx:
+            break
+    return None
+
+
+# --- percent-encoding and JSON/JavaScript escapes ------------------------------------------------
+
+_PCT_FULL = b"%77%76%7"  # %77%76%7A%5F, %77%76%7a%5f
+_PCT_PARTIAL = re.compile(rb"wvz%5[fF]")
+_PCT_TOKEN = re.compile(rb"%([0-9A-Fa-f]{2})|\+")
+_PCT_BEFORE = re.compile(rb"%[0-9A-Fa-f]{2}\Z")
+
+_ESC_FULL = (b"\\x77\\x76\\x7", b"\\u0077\\u0076\\u007")
+_ESC_PARTIAL = re.compile(rb"wvz\\(?:x5[fF]|u005[fF])")
+_ESC_TOKEN = re.compile(rb"\\(?:u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|(.))", re.DOTALL)
+_ESC_BEFORE = re.compile(rb"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|.)\Z", re.DOTALL)
+_SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"0": b"\0"}
+
+
+def _starts(data: bytes, needle: bytes) -> Iterator[int]:
+    pos = data.find(needle)
+    while pos != -1:
+        yield pos
+        pos = data.find(needle, pos + 1)
+
+
+def _percent(data: bytes, rules: detect.Rules, has_wvz: bool) -> Iterator[Encoded]:
+    starts = list(_starts(data, _PCT_FULL)) if b"%" in data else []
+    if has_wvz:
+        starts += [m.start() for m in _PCT_PARTIAL.finditer(data)]
+    for s in sorted(set(starts)):
+        yield from _window(data, s, 3, _PCT_BEFORE, _pct_decode, "url", rules)
+
+
+def _escapes(data: bytes, rules: detect.Rules, has_wvz: bool) -> Iterator[Encoded]:
+    starts: list[int] = []
+    for needle in _ESC_FULL:
+        starts += _starts(data, needle)
+    if has_wvz:
+        starts += [m.start() for m in _ESC_PARTIAL.finditer(data)]
+    for s in sorted(set(starts)):
+        yield from _window(data, s, 6, _ESC_BEFORE, _esc_decode, "json-escape", rules)
+
+
+@dataclass
+class _Decoded:
+    data: bytearray
+    where: list[int]  # where[i]: offset in the original of the unit that gave decoded byte i
+
+
+def _pct_decode(data: bytes, start: int, end: int) -> _Decoded:
+    out = _Decoded(bytearray(), [])
+    pos = start
+    for m in _PCT_TOKEN.finditer(data, start, end):
+        for i in range(pos, m.start()):
+            out.data.append(data[i])
+            out.where.append(i)
+        out.data.append(int(m.group(1), 16) if m.group(1) else 0x20)
+        out.where.append(m.start())
+        pos = m.end()
+    for i in range(pos, end):
+        out.data.append(data[i])
+        out.where.append(i)
+    return out
+
+
+def _esc_decode(data: bytes, start: int, end: int) -> _Decoded:
+    out = _Decoded(bytearray(), [])
+    pos = start
+    for m in _ESC_TOKEN.finditer(data, start, end):
+        for i in range(pos, m.start()):
+            out.data.append(data[i])
+            out.where.append(i)
+        u, x, other = m.groups()
+        if u is not None:
+            piece = chr(int(u, 16)).encode("utf-8", "surrogatepass")
+        elif x is not None:
+            piece = bytes([int(x, 16)])
+        else:
+            piece = _SIMPLE_ESCAPES.get(other, other)
+        out.data += piece
+        out.where += [m.start()] * len(piece)
+        pos = m.end()
+    for i in range(pos, end):
+        out.data.append(data[i])
+        out.where.append(i)
+    return out
+
+
+def _window(
+    data: bytes,
+    s: int,
+    unit: int,
+    before: re.Pattern[bytes],
+    decode: Callable[[bytes, int, int], _Decoded],
+    encoding: str,
+    rules: detect.Rules,
+) -> Iterator[Encoded]:
+    """Decode from the unit before ``s`` (the detector needs the character before a key) to as far as
+    the longest key can reach in the worst case (every character escaped)."""
+    b = before.search(data, max(0, s - 6), s)
+    first = b.start() if b is not None else max(0, s - 1)
+    end = min(len(data), s + unit * (_LONGEST + 1))
+    view: _Decoded = decode(data, first, end)
+    for m in detect.find_keys(bytes(view.data), rules):
+        if view.where[m.start] == s:
+            stop = view.where[m.end] if m.end < len(view.where) else end
+            yield Encoded(m.key, s, stop, encoding)
+
+
+# --- UTF-16 --------------------------------------------------------------------------------------
+
+UTF16_NEEDLE = b"w\0v\0z\0_\0"
+
+
+def _utf16(data: bytes, rules: detect.Rules) -> Iterator[Encoded]:
+    bom = data[:2]
+    for p in _starts(data, UTF16_NEEDLE):
+        if bom == b"\xff\xfe":
+            big = False
+        elif bom == b"\xfe\xff":
+            big = True
+        else:  # code units start at even offsets: `w` at an odd one is the low byte of a BE unit
+            big = p % 2 == 1
+        if big and (p == 0 or data[p - 1] != 0):
+            big = False  # an odd-aligned little-endian string inside binary content
+        unit = p - 1 if big else p  # where the code unit holding `w` starts
+        first = max(unit - 2, unit % 2)
+        chars = bytearray()
+        for i in range(first, min(len(data) - 1, unit + 2 * (_LONGEST + 1)), 2):
+            hi, lo = (data[i], data[i + 1]) if big else (data[i + 1], data[i])
+            chars.append(lo if hi == 0 and lo < 0x80 else 0xFF)
+        ctx = (unit - first) // 2
+        for m in detect.find_keys(bytes(chars), rules):
+            if m.start == ctx:
+                line, column = _utf16_line_col(data, unit, big)
+                yield Encoded(m.key, unit, unit + 2 * len(m.key), "utf-16", line, column)
+            if m.start >= ctx:
+                break
+
+
+def _utf16_line_col(data: bytes, unit: int, big: bool) -> tuple[int, int]:
+    """Line and column in characters of the UTF-16 text (BOM excluded) up to ``unit``."""
+    base = 2 if data[:2] in (b"\xff\xfe", b"\xfe\xff") else unit % 2
+    text = data[base:unit].decode("utf-16-be" if big else "utf-16-le", "replace")
+    line = text.count("\n") + 1
+    return line, len(text) - (text.rfind("\n") + 1) + 1

@@ -1,0 +1,405 @@
+"""Archives and databases opened in memory: zip (jar, whl, apk, docx...), tar (plain, gz, bz2, xz),
+single-file gzip, bz2 and xz, and SQLite databases (cell by cell).
+
+Recognised by their magic bytes, never by their names. Nothing is extracted to disk: members are
+read into memory with bounded reads. Limits (config: archive_depth, archive_max_bytes,
+archive_max_ratio, archive_max_entries) stop bombs; what they skip is counted in ``skipped`` and
+named in a note. Encrypted members cannot be read by anyone without the password: a counted skip.
+A corrupt archive or member is content that was not read: an error (exit 3 when nothing is found).
+
+A member's path is ``outer!inner``; nested: ``a.zip!b.tar.gz!c/.env``; a SQLite cell:
+``app.db!table/rowid/column``. A chunk without a path (a git blob while it is scanned, stdin) gives
+``!inner``: the git attribution puts the blob's path in front later.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from wvzscan.config import ArchiveLimits
+from wvzscan.finding import ScanResult
+from wvzscan.sources import Chunk
+
+# Chunk.meta keys: the id of an opened container, and the ids of the containers a member sits in.
+ARCHIVE_ID = "archive_id"
+ARCHIVE_PARENTS = "archive_parents"
+
+READ_BLOCK = 1024 * 1024
+RATIO_FLOOR = 1024 * 1024  # below this many bytes out, no ratio is a bomb worth stopping
+MIN_CELL = 20  # the shortest a key can be: shorter cells cannot hold one in any encoding
+
+SKIP_ENCRYPTED = "encrypted archive member"
+SKIP_BYTES = "archive content over archive_max_bytes"
+SKIP_RATIO = "archive member over archive_max_ratio"
+SKIP_ENTRIES = "archive entries over archive_max_entries"
+SKIP_DEPTH = "archive nested deeper than archive_depth"
+
+
+def kind(data: bytes) -> str | None:
+    """What container ``data`` is, from its first bytes; None for anything else."""
+    head = data[:16]
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+        return "zip"
+    if head[:3] == b"\x1f\x8b\x08":
+        return "gzip"
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bz2"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if head == b"SQLite format 3\x00":
+        return "sqlite"
+    if data[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+class _Unreadable(Exception):
+    """Corrupt or unsupported content: an error."""
+
+
+class _OverLimit(Exception):
+    """A limit the user set stopped the read: a counted skip (``reason`` is the skip's name)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass
+class _Walk:
+    result: ScanResult
+    limits: ArchiveLimits
+    budget: int  # uncompressed bytes still allowed for this outer chunk
+    next_id: int = 0
+
+    def skip(self, reason: str, where: str, detail: str) -> None:
+        self.result.skipped[reason] += 1
+        self.result.notes.append(f"{where}: {detail}")
+
+
+def expand(chunk: Chunk, result: ScanResult, limits: ArchiveLimits) -> Iterator[Chunk]:
+    """Every member inside ``chunk`` (nested first), then ``chunk`` itself.
+
+    Members come before their container so the scanner knows which keys the members held when it
+    scans the container's raw bytes (see ``Scanner.scan``).
+    """
+    if limits.depth > 0 and kind(chunk.data) is not None:
+        walk = _Walk(result, limits, limits.max_bytes)
+        yield from _open(chunk, walk, 1, ())
+    else:
+        yield chunk
+
+
+def _where(chunk: Chunk) -> str:
+    if chunk.path:
+        return chunk.path
+    return "<stdin>" if chunk.source == "stdin" else ""
+
+
+def _member(parent: Chunk, name: str, data: bytes, parents: tuple[int, ...]) -> Chunk:
+    meta = {**parent.meta, ARCHIVE_PARENTS: parents}
+    meta.pop(ARCHIVE_ID, None)
+    return Chunk(data, parent.source, f"{parent.path or ''}!{name}", meta)
+
+
+def _open(chunk: Chunk, walk: _Walk, depth: int, parents: tuple[int, ...]) -> Iterator[Chunk]:
+    """The members of ``chunk`` (an archive at nesting ``depth``), recursively, then ``chunk``."""
+    what = kind(chunk.data)
+    if what is None:
+        yield chunk
+        return
+    if depth > walk.limits.depth:
+        walk.skip(SKIP_DEPTH, _where(chunk), f"{what} not opened: nested deeper than archive_depth")
+        yield chunk
+        return
+    my_id = walk.next_id
+    walk.next_id += 1
+    inner = (*parents, my_id)
+    members: list[tuple[str, bytes]] = []
+    try:
+        if what == "zip":
+            yield from _zip_members(chunk, walk, depth, inner)
+        elif what == "tar":
+            yield from _tar_members(chunk, chunk.data, walk, depth, inner)
+        elif what == "sqlite":
+            yield from _sqlite_members(chunk, walk, depth, inner)
+        else:
+            data = _decompress(what, chunk.data, walk)
+            if kind(data) == "tar":
+                yield from _tar_members(chunk, data, walk, depth, inner)
+            else:
+                members.append((_inner_name(chunk, what), data))
+    except _OverLimit as e:
+        walk.skip(e.reason, _where(chunk), str(e))
+    except _Unreadable as e:
+        walk.result.error(_where(chunk), f"cannot read {what} archive: {e}")
+    except Exception as e:  # noqa: BLE001 - hostile input must end in an error, never a traceback
+        walk.result.error(_where(chunk), f"cannot read {what} archive: {type(e).__name__}: {e}")
+    for name, data in members:
+        yield from _open(_member(chunk, name, data, inner), walk, depth + 1, inner)
+    yield Chunk(chunk.data, chunk.source, chunk.path, {**chunk.meta, ARCHIVE_ID: my_id})
+
+
+def _inner_name(chunk: Chunk, what: str) -> str:
+    """The name of the one file in a gzip/bz2/xz stream: the gzip header's, else the outer name."""
+    data = chunk.data
+    if what == "gzip" and len(data) > 10 and data[3] & 0x08:
+        pos = 10
+        if data[3] & 0x04:  # FEXTRA
+            pos += 2 + int.from_bytes(data[10:12], "little")
+        end = data.find(b"\0", pos)
+        if end != -1:
+            name = data[pos:end].decode("latin-1")
+            if name:
+                return name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = os.path.basename(chunk.path or "") or "content"
+    for suffix in (".gz", ".bz2", ".xz", ".gzip", ".z"):
+        if base.lower().endswith(suffix) and len(base) > len(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+# --- compressed streams --------------------------------------------------------------------------
+
+
+def _decompressor(what: str) -> Any:
+    if what == "gzip":
+        import zlib
+
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if what == "bz2":
+        import bz2
+
+        return bz2.BZ2Decompressor()
+    import lzma
+
+    return lzma.LZMADecompressor()
+
+
+def _check(out: int, consumed: int, walk: _Walk, what: str) -> None:
+    if out > walk.budget:
+        raise _OverLimit(SKIP_BYTES, f"{what} holds more than archive_max_bytes ({walk.limits.max_bytes} bytes)")
+    if out > RATIO_FLOOR and out > walk.limits.max_ratio * max(consumed, 1):
+        raise _OverLimit(SKIP_RATIO, f"{what} expands more than archive_max_ratio ({walk.limits.max_ratio}x): not read")
+
+
+def _decompress(what: str, data: bytes, walk: _Walk) -> bytes:
+    """The whole stream (every member of a multi-member gzip/bz2/xz), within the limits."""
+    import zlib
+
+    out: list[bytes] = []
+    total = 0
+    pos = 0  # start of the current stream in ``data``
+    while True:
+        d = _decompressor(what)
+        pending = data[pos:]
+        try:
+            while True:
+                if what == "gzip":
+                    piece = d.decompress(pending, READ_BLOCK)
+                    pending = d.unconsumed_tail
+                else:
+                    piece = d.decompress(pending, READ_BLOCK)
+                    pending = b""
+                out.append(piece)
+                total += len(piece)
+                _check(total, len(data) - len(pending), walk, what)
+                if d.eof:
+                    break
+                if not piece and not pending and (what == "gzip" or d.needs_input):
+                    raise _Unreadable("truncated stream (unexpected end of data)")
+        except (zlib.error, OSError, EOFError, ValueError) as e:
+            raise _Unreadable(str(e) or type(e).__name__) from None
+        rest = d.unused_data
+        if rest and kind(rest) == what:  # concatenated streams (`cat a.gz b.gz`, pbzip2, xz -T)
+            pos = len(data) - len(rest)
+            continue
+        break
+    walk.budget -= total
+    return b"".join(out)
+
+
+# --- zip -----------------------------------------------------------------------------------------
+
+
+def _zip_members(chunk: Chunk, walk: _Walk, depth: int, inner: tuple[int, ...]) -> Iterator[Chunk]:
+    import zipfile
+    import zlib
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(chunk.data))
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as e:
+        raise _Unreadable(str(e) or type(e).__name__) from None
+    where = _where(chunk)
+    limit = walk.limits.max_entries
+    if len(infos) > limit:
+        walk.skip(SKIP_ENTRIES, where, f"only the first {limit} of {len(infos)} entries read (archive_max_entries)")
+        infos = infos[:limit]
+    for info in infos:
+        name = f"{where}!{info.filename}"
+        if info.flag_bits & 0x1:
+            walk.skip(SKIP_ENCRYPTED, name, "encrypted: not read")
+            continue
+        try:
+            data = _read_member(zf, info, walk)
+        except _OverLimit as e:
+            walk.skip(e.reason, name, str(e))
+            continue
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as e:
+            walk.result.error(name, f"cannot read zip member: {e or type(e).__name__}")
+            continue
+        yield from _open(_member(chunk, info.filename, data, inner), walk, depth + 1, inner)
+
+
+def _read_member(zf: Any, info: Any, walk: _Walk) -> bytes:
+    what = "member"
+    if info.file_size > walk.budget:
+        raise _OverLimit(SKIP_BYTES, f"{what} holds more than archive_max_bytes ({walk.limits.max_bytes} bytes)")
+    out: list[bytes] = []
+    total = 0
+    with zf.open(info) as f:
+        while True:
+            piece = f.read(READ_BLOCK)
+            if not piece:
+                break
+            out.append(piece)
+            total += len(piece)
+            _check(total, info.compress_size, walk, what)
+    walk.budget -= total
+    return b"".join(out)
+
+
+# --- tar -----------------------------------------------------------------------------------------
+
+
+def _tar_members(chunk: Chunk, data: bytes, walk: _Walk, depth: int, inner: tuple[int, ...]) -> Iterator[Chunk]:
+    import tarfile
+
+    where = _where(chunk)
+    try:
+        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:")  # noqa: SIM115 - in memory, nothing to close
+    except (tarfile.TarError, OSError, ValueError, EOFError) as e:
+        raise _Unreadable(str(e) or type(e).__name__) from None
+    count = 0
+    while True:
+        try:
+            info = tf.next()
+        except (tarfile.TarError, OSError, ValueError, EOFError, UnicodeError) as e:
+            raise _Unreadable(str(e) or type(e).__name__) from None
+        if info is None:
+            break
+        if not info.isreg():
+            continue
+        count += 1
+        if count > walk.limits.max_entries:
+            walk.skip(SKIP_ENTRIES, where, f"entries after the first {walk.limits.max_entries} not read")
+            break
+        name = f"{where}!{info.name}"
+        if info.size > walk.budget:
+            walk.skip(SKIP_BYTES, name, f"member holds more than archive_max_bytes ({walk.limits.max_bytes} bytes)")
+            continue
+        try:
+            f = tf.extractfile(info)
+            content = f.read() if f is not None else b""
+        except (tarfile.TarError, OSError, ValueError, EOFError) as e:
+            walk.result.error(name, f"cannot read tar member: {e or type(e).__name__}")
+            continue
+        if len(content) != info.size:
+            walk.result.error(name, "cannot read tar member: truncated")
+            continue
+        walk.budget -= len(content)
+        yield from _open(_member(chunk, info.name, content, inner), walk, depth + 1, inner)
+
+
+# --- SQLite --------------------------------------------------------------------------------------
+
+
+def _sqlite_members(chunk: Chunk, walk: _Walk, depth: int, inner: tuple[int, ...]) -> Iterator[Chunk]:
+    """Text and blob cells one by one: in the file SQLite packs cells back to back, so a key there
+    is glued to its neighbours and pattern matching cannot tell where it ends."""
+    import sqlite3
+
+    where = _where(chunk)
+    try:
+        conn = _sqlite_open(chunk.data)
+    except sqlite3.Error as e:
+        raise _Unreadable(str(e)) from None
+    try:
+        conn.text_factory = bytes
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA trusted_schema = OFF")
+        try:
+            tables = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+            ).fetchall()
+        except sqlite3.Error as e:
+            raise _Unreadable(str(e)) from None
+        rows = 0
+        for (raw_name,) in tables:
+            table = raw_name.decode("utf-8", "replace") if isinstance(raw_name, bytes) else str(raw_name)
+            quoted = '"' + table.replace('"', '""') + '"'
+            try:
+                try:
+                    cur = conn.execute(f"SELECT rowid, * FROM {quoted}")
+                    numbered = False
+                except sqlite3.OperationalError:  # WITHOUT ROWID tables: rows are numbered from 1
+                    cur = conn.execute(f"SELECT * FROM {quoted}")
+                    numbered = True
+                cols = [d[0] for d in cur.description][0 if numbered else 1 :]
+                for n, row in enumerate(cur, 1):
+                    rows += 1
+                    if rows > walk.limits.max_entries:
+                        walk.skip(SKIP_ENTRIES, where, f"rows after the first {walk.limits.max_entries} not read")
+                        return
+                    rowid = n if numbered else row[0]
+                    for col, value in zip(cols, row if numbered else row[1:], strict=True):
+                        if isinstance(value, bytes) and len(value) >= MIN_CELL:
+                            member = _member(chunk, f"{table}/{rowid}/{col}", value, inner)
+                            yield from _open(member, walk, depth + 1, inner)
+            except sqlite3.Error as e:
+                walk.result.error(f"{where}!{table}", f"cannot read SQLite table: {e}")
+    finally:
+        conn.close()
+
+
+def _sqlite_open(data: bytes) -> Any:
+    import sqlite3
+
+    buf = bytearray(data)
+    if buf[18:20] == b"\x02\x02":  # WAL mode needs shared memory files: read this copy as rollback mode
+        buf[18:20] = b"\x01\x01"
+    if sys.version_info >= (3, 11):
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.deserialize(bytes(buf))
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
+    return _sqlite_via_private_file(bytes(buf))  # pragma: no cover - Python 3.10
+
+
+def _sqlite_via_private_file(data: bytes) -> Any:  # pragma: no cover - Python 3.10 only
+    """Python 3.10 has no ``deserialize``: a private file (0600, removed at once) read immutable."""
+    import sqlite3
+    import tempfile
+    import urllib.parse
+
+    fd, path = tempfile.mkstemp(prefix="wvzscan-", suffix=".db")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        uri = "file:" + urllib.parse.quote(path) + "?mode=ro&immutable=1"
+        conn = sqlite3.connect(uri, uri=True)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        # The file can go now on POSIX: the open connection keeps its inode.
+        return conn
+    finally:
+        os.unlink(path)
