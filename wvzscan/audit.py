@@ -406,9 +406,9 @@ class _Auditor:
     def add(self, k: ApiKey, rule_id: str, message: str, fix: str | None = None, **details: Any) -> None:
         self.audit.add(k, rule_id, message, fix, **details)
 
-    def stamp(self, k: ApiKey, attr: str, needed_for: str) -> Stamp:
+    def stamp(self, k: ApiKey, attr: str, needed_for: str, null_ok: bool = True) -> Stamp:
         s = read_stamp(k, attr)
-        if s.state in ("garbage", "missing"):
+        if s.state in ("garbage", "missing") or (s.state == "null" and not null_ok):
             what = f"unreadable {_FIELDS[attr]} {str(s.raw)[:40]!r}" if s.state == "garbage" else f"no {_FIELDS[attr]}"
             self.audit.warnings.append(ScanError(f"key {key_label(k)}", f"{what}: {needed_for} not checked"))
         return s
@@ -417,7 +417,7 @@ class _Auditor:
         self.audit = Audit(keys, self.now, self.policy)
         active: list[tuple[ApiKey, dt.datetime | None]] = []
         for k in keys:
-            created = self.stamp(k, "created_at", "rotation age")
+            created = self.stamp(k, "created_at", "rotation age", null_ok=False)
             if self._one(k, created):
                 active.append((k, created.value))
         self._stems(active)
