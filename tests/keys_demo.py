@@ -95,15 +95,29 @@ def seed_demo_org(emu: Emulator, now: dt.datetime | None = None) -> DemoOrg:
 def main(argv: list[str]) -> int:
     import os
     import subprocess
+    import tempfile
 
     from tests.helpers import ROOT, cli_env
 
-    with Emulator() as emu:
+    with Emulator() as emu, tempfile.TemporaryDirectory(prefix="wvz-demo-") as tmp:
         org = seed_demo_org(emu)
         env = cli_env({"WEAVZ_API_URL": emu.url, "WEAVZ_API_KEY": org.admin.key})
         fmt = argv[0] if argv else "text"
-        args = ["keys", "audit", "--format", fmt, *argv[1:]] if fmt != "list" else ["keys", *argv[1:]]
-        p = subprocess.run([sys.executable, "-m", "wvzscan", *args], env=env, cwd=os.getcwd(), check=False)
+        cwd = os.getcwd()
+        if fmt == "list":
+            args = ["keys", *argv[1:]]
+        elif fmt == "leaks":
+            # One key leaked in a repository's config: scan with --verify, then join the report.
+            cwd = tmp
+            os.makedirs(os.path.join(tmp, "deploy"))
+            with open(os.path.join(tmp, "deploy", "backend.env"), "w") as f:
+                f.write(f"LOG_LEVEL=info\nWEAVZ_API_KEY={org.by_name['production-backend-v2'].key}\n")
+            scan = ["dir", "deploy", "--verify", "--format", "json", "-o", "scan.json"]
+            subprocess.run([sys.executable, "-m", "wvzscan", *scan], env=env, cwd=tmp, check=False)
+            args = ["keys", "audit", "--leaks", "scan.json", *argv[1:]]
+        else:
+            args = ["keys", "audit", "--format", fmt, *argv[1:]]
+        p = subprocess.run([sys.executable, "-m", "wvzscan", *args], env=env, cwd=cwd, check=False)
         print(f"[exit {p.returncode}] (run from {ROOT})", file=sys.stderr)
         return p.returncode
 

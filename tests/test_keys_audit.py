@@ -391,7 +391,9 @@ def test_audit_formats(wz: Harness, demo: Any) -> None:
     assert len(run["results"]) == 11
     for res in run["results"]:
         assert run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == res["ruleId"]
-        assert res["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].startswith("weavz/api-keys/")
+        loc = res["locations"][0]
+        assert loc["logicalLocations"][0]["fullyQualifiedName"] == f"weavz/api-keys/{res['properties']['key_id']}"
+        assert loc["physicalLocation"]["artifactLocation"]["uri"] == f"weavz-api-keys/{res['properties']['key_id']}"
     assert {r["level"] for r in run["results"]} == {"error", "warning", "note"}
 
     junit = audit(wz, key, "--format", "junit", "--fail-on", "high")

@@ -498,8 +498,8 @@ class _Auditor:
                 others = [key_label(o) for o, _ in members if o is not k]
                 if newest is not None:
                     msg = (
-                        f"{key_label(k)} and the newer {key_label(newest)} are both active (name stem {stem!r}): "
-                        "a rotation left unfinished?"
+                        f"{key_label(k)} is still active next to the newer {key_label(newest)} "
+                        f"(name stem {stem!r}): a rotation left unfinished?"
                     )
                     fix = f"once {key_label(newest)} is deployed and verified, delete {key_label(k)}"
                 else:

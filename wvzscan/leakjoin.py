@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from wvzscan.audit import Audit, read_stamp
+from wvzscan.audit import Audit, key_label, read_stamp
 from wvzscan.weavz import ApiKey
 
 
@@ -126,7 +126,7 @@ def join_leaks(audit: Audit, leaks: list[Leak]) -> None:
         shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
         hows = {how for _, how, _ in hits}
         how = "ambiguous" if "ambiguous" in hows else ("key_id" if "key_id" in hows else "key_prefix")
-        msg = f"{k.name or k.id} ({k.id}) leaked at {shown}"
+        msg = f"{key_label(k)} leaked at {shown}"
         if how == "ambiguous":
             n = max(n for _, _, n in hits)
             msg += f" (ambiguous: one of {n} listed keys with prefix {k.key_prefix}…; treat each as leaked)"

@@ -239,7 +239,10 @@ def _sarif_result(f: AuditFinding, index: int) -> dict[str, Any]:
                     phys["region"]["startColumn"] = loc["column"]
             locations.append({"physicalLocation": phys, "logicalLocations": [logical]})
     if not locations:
-        locations = [{"logicalLocations": [logical]}]
+        # GitHub code scanning rejects results without physicalLocation.artifactLocation.uri: a key is not
+        # a file, so it gets a stable virtual path (one alert per key and rule), next to its logical location.
+        virtual = {"artifactLocation": {"uri": _uri(f"weavz-api-keys/{f.key_id}")}}
+        locations = [{"physicalLocation": virtual, "logicalLocations": [logical]}]
     props = {k: v for k, v in f.to_dict().items() if k not in ("message", "fix", "locations") and v is not None}
     props["security-severity"] = _SECURITY_SEVERITY[f.severity]
     return {
