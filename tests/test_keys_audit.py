@@ -498,3 +498,27 @@ def test_bad_leaks_file_is_exit_2(wz: Harness, content: str | None, says: str) -
         path.write_text(content)
     r = audit(wz, make_key(), "--leaks", str(path))
     assert r.code == 2 and says in r.err and wz.emu.calls() == []
+
+
+def test_unreadable_list_entries_are_counted_not_fatal(wz: Harness) -> None:
+    adm = admin(wz)
+    broken = seed(wz, "production-broken")
+    odd = seed(wz, "production-odd")
+    # The API answers an entry without an id and one that is not an object at all.
+    wz.emu.record(broken.id).public = lambda: {"name": "production-broken"}  # type: ignore[method-assign]
+    wz.emu.record(odd.id).public = lambda: "not an object"  # type: ignore[method-assign]
+    r = audit(wz, adm, "--format", "json", "--fail-on", "critical")
+    assert r.code == 3, r.err
+    doc = r.json()
+    assert doc["summary"]["keys_audited"] == 1
+    assert sorted(e["message"] for e in doc["errors"]) == ["key list entry without an id: not audited"] * 2
+
+
+def test_https_with_a_private_ca(wz_tls: Harness) -> None:
+    adm = admin(wz_tls)
+    assert wz_tls.emu.ca_file is not None
+    r = audit(wz_tls, adm, "--ca-bundle", wz_tls.emu.ca_file, "--format", "json", "--fail-on", "none")
+    assert r.code == 0, r.err
+    assert [k["id"] for k in r.json()["keys"]] == [adm.id]
+    r = audit(wz_tls, adm)
+    assert r.code == 2 and "certificate verify failed" in r.err
