@@ -149,19 +149,25 @@ class Fault:
     status: int | None = None
     delay: float = 0.0
     times: int | None = None  # fire this often, then stop (None: always)
+    skip: int = 0  # let this many matching requests through first
     retry_after: str | None = "1"
     location: str = "https://example.invalid/elsewhere"
     after: bool = False
     fired: int = 0
+    seen: int = 0
 
     def matches(self, method: str, path: str, key_hash: str | None) -> bool:
+        """Whether this fault fires for the request (counts it; call once per request)."""
         if self.times is not None and self.fired >= self.times:
             return False
         if self.method and self.method != method:
             return False
         if self.path and not path.startswith(self.path):
             return False
-        return not (self.key and _hash(self.key) != key_hash)
+        if self.key and _hash(self.key) != key_hash:
+            return False
+        self.seen += 1
+        return self.seen > self.skip
 
 
 @dataclass
@@ -479,7 +485,11 @@ class _Handler(BaseHTTPRequestHandler):
         key_hash = _hash(auth[7:].strip()) if auth and auth.startswith("Bearer ") else None
         path = self.path
         with emu.lock:
-            fault = next((f for f in emu.faults if f.matches(self.command, path, key_hash)), None)
+            fault = None
+            for f in emu.faults:
+                if f.matches(self.command, path, key_hash):
+                    fault = f
+                    break
             if fault is not None:
                 fault.fired += 1
             headers, retry_after = emu._limit(key_hash or "anonymous")
@@ -593,10 +603,10 @@ def main(argv: list[str] | None = None) -> int:
     with os.fdopen(fd, "w") as f:
         json.dump(info, f, indent=2)
         f.write("\n")
-    print(f"Weavz emulator on {emu.url}")
-    print(f"admin key, workspace key{' and CA file' if emu.ca_file else ''} in {path} (0600)")
+    print(f"Weavz emulator on {emu.url}", flush=True)
+    print(f"admin key, workspace key{' and CA file' if emu.ca_file else ''} in {path} (0600)", flush=True)
     if emu.ca_file:
-        print(f"use: --ca-bundle {emu.ca_file}")
+        print(f"use: --ca-bundle {emu.ca_file}", flush=True)
     try:
         while True:
             time.sleep(3600)
