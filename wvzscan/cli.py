@@ -265,6 +265,7 @@ LazyGroup.lazy = {
     "verify": "wvzscan.commands.weavz:verify_cmd",
     "revoke": "wvzscan.commands.weavz:revoke_cmd",
     "rotate": "wvzscan.commands.weavz:rotate_cmd",
+    "keys": "wvzscan.commands.keys:keys_cmd",
 }
 
 
