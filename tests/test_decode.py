@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import urllib.parse
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,3 +150,58 @@ def test_property_arbitrary_bytes_never_crash(data: bytes) -> None:
     for head in (b"", b"PK\x03\x04", b"\x1f\x8b\x08", b"BZh91AY&SY", b"\xfd7zXZ\x00", b"SQLite format 3\x00"):
         chunks = list(scan.expand(Chunk(head + data, "file", "x"), result))
         assert chunks[-1].data == head + data
+
+
+def _every_encoding(tmp_path: Path) -> dict[str, str]:
+    """A file over the prefilter's size threshold with one key per text encoding, far apart."""
+    keys = {enc: make_key() for enc in ("plain", "base64", "url", "json-escape")}
+    filler = b"".join(b"line %d of ordinary text with a \\n escape and 100%% coverage\n" % i for i in range(3000))
+    parts = [
+        filler,
+        f"A={keys['plain']}\n".encode(),
+        filler,
+        b"B=" + base64.b64encode(f"token: {keys['base64']}\n".encode()) + b"\n",
+        filler,
+        b"C=" + urllib.parse.quote(keys["url"], safe="").replace("_", "%5F").encode() + b"\n",
+        filler,
+        b'D="' + "".join(f"\\u{ord(c):04x}" for c in keys["json-escape"]).encode() + b'"\n',
+    ]
+    (tmp_path / "big.txt").write_bytes(b"".join(parts))
+    utf16 = make_key()
+    keys["utf-16"] = utf16
+    (tmp_path / "big16.txt").write_bytes(("x" * 20000 + f"\nkey={utf16}\n").encode("utf-16"))
+    return keys
+
+
+@pytest.mark.parametrize("hyperscan", ["on", "off"])
+def test_large_content_every_encoding_with_and_without_the_one_pass_prefilter(tmp_path: Path, hyperscan: str) -> None:
+    keys = _every_encoding(tmp_path)
+    env = {"WVZSCAN_NO_HYPERSCAN": "1"} if hyperscan == "off" else {}
+    r = run_cli("dir", str(tmp_path), "--format", "json", env=env)
+    assert r.code == 1, r.err
+    got = {f["encoding"]: f["key_prefix"] for f in r.json()["findings"]}
+    assert got == {enc: k[:8] for enc, k in keys.items()}
+
+
+def test_prefilter_finds_the_same_offsets_as_bytes_find() -> None:
+    from wvzscan.decode import NEEDLES
+    from wvzscan.prefilter import Prefilter
+
+    pf = Prefilter(NEEDLES)
+    if not pf.available:
+        pytest.skip("hyperscan is not installed on this platform")
+    data = bytearray(os.urandom(50_000))
+    for i, needle in enumerate(NEEDLES):
+        for j in range(3):
+            at = 1000 + i * 5000 + j * 97
+            data[at : at + len(needle)] = needle
+    data = bytes(data)
+    found = pf.find(data)
+    assert found is not None
+    for needle in NEEDLES:
+        expected = []
+        pos = data.find(needle)
+        while pos != -1:
+            expected.append(pos)
+            pos = data.find(needle, pos + 1)
+        assert found[needle] == expected

@@ -53,26 +53,53 @@ def is_text(data: bytes) -> bool:
 
 
 def encoded_keys(
-    data: bytes, rules: detect.Rules = detect.DEFAULT_RULES, has_wvz: bool | None = None
+    data: bytes,
+    rules: detect.Rules = detect.DEFAULT_RULES,
+    has_wvz: bool | None = None,
+    found: Found | None = None,
 ) -> Iterator[Encoded]:
     """Every key held in ``data`` in one of the encodings above (plain keys are not repeated here).
 
     ``has_wvz``: whether ``data`` holds the literal ``wvz`` (the caller's plain scan knows already).
+    ``found``: where each of ``NEEDLES`` starts, when a one-pass prefilter already looked; else each
+    decoder searches for its own needles.
     """
     want = rules.decode
     if not want:
         return
     if has_wvz is None:
         has_wvz = b"wvz" in data
+    at = _Starts(data, found)
     if is_text(data):
         if "base64" in want:
-            yield from _base64(data, rules)
+            yield from _base64(data, rules, at)
         if "url" in want and (has_wvz or b"%" in data):
-            yield from _percent(data, rules, has_wvz)
+            yield from _percent(data, rules, has_wvz, at)
         if "json-escape" in want and b"\\" in data:
-            yield from _escapes(data, rules, has_wvz)
+            yield from _escapes(data, rules, has_wvz, at)
     elif "utf-16" in want:
-        yield from _utf16(data, rules)
+        yield from _utf16(data, rules, at)
+
+
+Found = dict[bytes, list[int]]
+
+
+class _Starts:
+    """Where a needle starts: from the one-pass prefilter when it ran, else by searching."""
+
+    def __init__(self, data: bytes, found: Found | None) -> None:
+        self.data = data
+        self.found = found
+
+    def __call__(self, needle: bytes) -> Iterator[int]:
+        if self.found is not None and needle in self.found:
+            yield from self.found[needle]
+            return
+        find = self.data.find
+        pos = find(needle)
+        while pos != -1:
+            yield pos
+            pos = find(needle, pos + 1)
 
 
 # --- base64 --------------------------------------------------------------------------------------
@@ -113,14 +140,12 @@ def _b64_decode(text: bytes) -> bytes | None:
         return None
 
 
-def _base64(data: bytes, rules: detect.Rules) -> Iterator[Encoded]:
+def _base64(data: bytes, rules: detect.Rules, at: _Starts) -> Iterator[Encoded]:
     for align, offset, shape in B64_SHAPES:
-        pos = data.find(shape)
-        while pos != -1:
+        for pos in at(shape):
             hit = _b64_at(data, pos, align, offset, rules)
             if hit is not None:
                 yield hit
-            pos = data.find(shape, pos + 1)
 
 
 def _b64_at(data: bytes, pos: int, align: int, offset: int, rules: detect.Rules) -> Encoded | None:
@@ -157,25 +182,18 @@ _ESC_BEFORE = re.compile(rb"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|.)\Z", re.DOTAL
 _SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"0": b"\0"}
 
 
-def _starts(data: bytes, needle: bytes) -> Iterator[int]:
-    pos = data.find(needle)
-    while pos != -1:
-        yield pos
-        pos = data.find(needle, pos + 1)
-
-
-def _percent(data: bytes, rules: detect.Rules, has_wvz: bool) -> Iterator[Encoded]:
-    starts = list(_starts(data, _PCT_FULL)) if b"%" in data else []
+def _percent(data: bytes, rules: detect.Rules, has_wvz: bool, at: _Starts) -> Iterator[Encoded]:
+    starts = list(at(_PCT_FULL)) if b"%" in data else []
     if has_wvz:
         starts += [m.start() for m in _PCT_PARTIAL.finditer(data)]
     for s in sorted(set(starts)):
         yield from _window(data, s, 3, _PCT_BEFORE, _pct_decode, "url", rules)
 
 
-def _escapes(data: bytes, rules: detect.Rules, has_wvz: bool) -> Iterator[Encoded]:
+def _escapes(data: bytes, rules: detect.Rules, has_wvz: bool, at: _Starts) -> Iterator[Encoded]:
     starts: list[int] = []
     for needle in _ESC_FULL:
-        starts += _starts(data, needle)
+        starts += at(needle)
     if has_wvz:
         starts += [m.start() for m in _ESC_PARTIAL.finditer(data)]
     for s in sorted(set(starts)):
@@ -253,9 +271,9 @@ def _window(
 UTF16_NEEDLE = b"w\0v\0z\0_\0"
 
 
-def _utf16(data: bytes, rules: detect.Rules) -> Iterator[Encoded]:
+def _utf16(data: bytes, rules: detect.Rules, at: _Starts) -> Iterator[Encoded]:
     bom = data[:2]
-    for p in _starts(data, UTF16_NEEDLE):
+    for p in at(UTF16_NEEDLE):
         if bom == b"\xff\xfe":
             big = False
         elif bom == b"\xfe\xff":
@@ -285,3 +303,13 @@ def _utf16_line_col(data: bytes, unit: int, big: bool) -> tuple[int, int]:
     text = data[base:unit].decode("utf-16-be" if big else "utf-16-le", "replace")
     line = text.count("\n") + 1
     return line, len(text) - (text.rfind("\n") + 1) + 1
+
+
+# Every needle a decoder starts from, plus the plain scan's `wvz`: what the one-pass prefilter looks for.
+NEEDLES: tuple[bytes, ...] = (
+    b"wvz",
+    *(shape for _, _, shape in B64_SHAPES),
+    _PCT_FULL,
+    *_ESC_FULL,
+    UTF16_NEEDLE,
+)

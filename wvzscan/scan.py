@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from wvzscan import decode, detect
 from wvzscan.config import ArchiveLimits
 from wvzscan.finding import Finding, ScanResult, line_at, line_col
+from wvzscan.prefilter import Prefilter
 from wvzscan.progress import Progress
 from wvzscan.sources import Chunk, archives
 
@@ -31,6 +32,9 @@ class Hit:
     allowed: bool  # an inline `wvzscan:allow` comment on its line
 
 
+_PREFILTER = Prefilter(decode.NEEDLES)
+
+
 def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES) -> Iterator[Hit]:
     """Every key in ``data``, plain or encoded, with its line, column and allow marker.
 
@@ -40,12 +44,13 @@ def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES) -> Iterator[Hi
     """
     # `wvz` rather than `wvz_`: one pass serves the plain scan and the partly encoded prefixes
     # (`wvz%5F`, `wvz\u005f`); on ordinary content it is the only pass the plain scan makes.
-    has_wvz = b"wvz" in data
+    needles = _PREFILTER.find(data) if rules.decode else None
+    has_wvz = bool(needles[b"wvz"]) if needles is not None else b"wvz" in data
     found: dict[int, tuple[str, int, str, int | None, int | None]] = {}
     if has_wvz:
         for m in detect.find_keys(data, rules):
             found[m.start] = (m.key, m.end, "plain", None, None)
-    for e in decode.encoded_keys(data, rules, has_wvz):
+    for e in decode.encoded_keys(data, rules, has_wvz, needles):
         prev = found.get(e.start)
         if prev is None or (e.key != prev[0] and e.key.startswith(prev[0])):
             found[e.start] = (e.key, e.end, e.encoding, e.line, e.column)

@@ -1,0 +1,59 @@
+"""Where a key could start: every needle the detector and the decoders begin from, found in one pass.
+
+The plain scan looks for ``wvz``; each decoder has needles of its own (the three base64 shapes of
+``wvz_``, its fully percent- and backslash-escaped forms, its UTF-16 form). In pure Python each needle
+costs one ``bytes.find`` pass over the content, about as much as the whole plain scan, so decoding
+would make ordinary content several times slower. Hyperscan (when installed: ``pip install
+wvzscan[fast]``) finds all of them in a single pass that is faster than one ``bytes.find``; without
+it, the decoders fall back to their own passes and still find everything, only slower.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+# Below this size the per-call overhead of a Hyperscan scan outweighs the passes it saves.
+MIN_BYTES = 16 * 1024
+
+
+class Prefilter:
+    def __init__(self, needles: Sequence[bytes]) -> None:
+        self.needles = tuple(needles)
+        self._db: Any = None
+        self._tried = False
+        self._hits: dict[int, list[int]] = {}
+
+    def _compile(self) -> None:
+        # Lazily, on the first large input: a hook scanning a one-line change never imports it.
+        self._tried = True
+        if os.environ.get("WVZSCAN_NO_HYPERSCAN"):
+            return
+        try:
+            import hyperscan
+        except ImportError:
+            return
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        # Every byte as \xHH: expressions are C strings (a NUL would end them) and regexes.
+        exprs = ["".join(f"\\x{b:02x}" for b in n).encode() for n in self.needles]
+        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=[0] * len(exprs))
+        self._db = db
+
+    @property
+    def available(self) -> bool:
+        if not self._tried:
+            self._compile()
+        return self._db is not None
+
+    def _on_match(self, ident: int, start: int, end: int, flags: int, context: Any) -> None:
+        self._hits.setdefault(ident, []).append(end - len(self.needles[ident]))
+
+    def find(self, data: bytes) -> dict[bytes, list[int]] | None:
+        """Start offsets of every needle in ``data`` (sorted), or None when callers should search
+        themselves (no Hyperscan, or content too small for it to pay)."""
+        if len(data) < MIN_BYTES or not self.available:
+            return None
+        self._hits = {}
+        self._db.scan(data, match_event_handler=self._on_match)
+        return {n: sorted(self._hits.get(i, ())) for i, n in enumerate(self.needles)}
