@@ -15,6 +15,7 @@ from typing import Any
 
 from wvzscan import __version__
 from wvzscan.audit import RULES, SEVERITIES, Audit, AuditFinding, key_label, read_stamp
+from wvzscan.report.github import escape_data, escape_property
 from wvzscan.weavz import ApiKey
 
 LIST_FORMATS = ("text", "json", "markdown")
@@ -328,29 +329,21 @@ def render_junit(audit: Audit, ctx: KeysContext) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
-def _gh_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh_prop(s: str) -> str:
-    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
-
-
 def render_github(audit: Audit, ctx: KeysContext) -> str:
     out = []
     for f in audit.findings:
         props = []
         locs = [loc for loc in f.details.get("locations", []) if loc.get("path")]
         if locs:
-            props.append(f"file={_gh_prop(str(locs[0]['path']))}")
+            props.append(f"file={escape_property(str(locs[0]['path']))}")
             if isinstance(locs[0].get("line"), int):
                 props.append(f"line={locs[0]['line']}")
-        props.append("title=" + _gh_prop(f"Weavz key {f.key_name or f.key_id}: {f.rule_id} ({f.severity})"))
-        out.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{_gh_data(f'{f.message}. Fix: {f.fix}.')}")
+        props.append("title=" + escape_property(f"Weavz key {f.key_name or f.key_id}: {f.rule_id} ({f.severity})"))
+        out.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{escape_data(f'{f.message}. Fix: {f.fix}.')}")
     for w in audit.warnings:
-        out.append(f"::warning title=wvzscan keys audit: check not made::{_gh_data(w.where + ': ' + w.message)}")
+        out.append(f"::warning title=wvzscan keys audit: check not made::{escape_data(w.where + ': ' + w.message)}")
     for e in audit.errors:
-        out.append(f"::error title=wvzscan keys audit incomplete::{_gh_data(e.where + ': ' + e.message)}")
+        out.append(f"::error title=wvzscan keys audit incomplete::{escape_data(e.where + ': ' + e.message)}")
     return "".join(line + "\n" for line in out)
 
 
