@@ -247,7 +247,9 @@ class LazyGroup(click.Group):
 
 
 LazyGroup.lazy = {
-    # "repo": "wvzscan.commands.git:repo_cmd",
+    "repo": "wvzscan.commands.git:repo_cmd",
+    "staged": "wvzscan.commands.git:staged_cmd",
+    "push": "wvzscan.commands.git:push_cmd",
 }
 
 
