@@ -21,7 +21,7 @@ from wvzscan.sources.git import history
 from wvzscan.sources.git.common import ObjectScanner, add_findings, author_of, placed
 from wvzscan.sources.git.objects import ParallelReader, from_ids, read_one
 from wvzscan.sources.git.objects_meta import Person
-from wvzscan.sources.git.process import GitError, Repo, git_env
+from wvzscan.sources.git.process import GitError, Repo, explain, git_env
 
 EMPTY_TREE = {
     "sha1": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
@@ -97,15 +97,40 @@ class _Blobs:
             self.cache[oid] = keys
         return self.cache[oid]
 
+    def prefetch(self, oids: Iterable[str | None]) -> None:
+        """Scan many blobs with one reader (a commit that touched thousands of files)."""
+        todo = sorted({o for o in oids if o is not None and o not in self.cache})
+        if len(todo) < 2:
+            return
+        scratch = ScanResult()
+        probe = ObjectScanner(Scanner(scratch, self.scanner.rules, inline_allow=False), scratch)
+        _read_sequential(self.repo, todo, probe)
+        for oid in todo:
+            if oid not in probe._reported:  # an unreadable old side stays unknown: read singly later
+                self.cache[oid] = probe.found[oid].keys if oid in probe.found else frozenset()
+
     def at_head(self, path: str) -> frozenset[str]:
         oid = self.repo.resolve(f"HEAD:{path}", "blob") if self.repo.head() else None
         return self.keys(oid)
 
 
-def _kept(repo: Repo, blobs: _Blobs, ch: history.Change, findings: list[Finding]) -> list[Finding]:
+def _lost(blobs: _Blobs, changes: list[history.Change]) -> frozenset[str]:
+    """Keys some path no longer holds after the change (a key moved to another file is not new)."""
+    lost: set[str] = set()
+    blobs.prefetch(ch.old_oid for ch in changes)
+    for ch in changes:
+        if ch.old_oid is not None and blobs.keys(ch.old_oid):
+            lost |= blobs.keys(ch.old_oid) - blobs.keys(ch.new_oid)
+    return frozenset(lost)
+
+
+def _kept(
+    repo: Repo, blobs: _Blobs, ch: history.Change, findings: list[Finding], changes: list[history.Change]
+) -> list[Finding]:
     """The findings of a changed path that sit on what the change adds."""
     if ch.old_oid is None:
-        return findings
+        lost = _lost(blobs, changes)
+        return [f for f in findings if f.secret not in lost]
     added: set[int] | None = None
     kept = []
     for f in findings:
@@ -174,7 +199,7 @@ def scan_commits(
             if not _wanted(ch) or ch.new_oid not in found:
                 continue
             head_keys = blobs.at_head(ch.path)
-            for f in _kept(repo, blobs, ch, found[ch.new_oid].findings):
+            for f in _kept(repo, blobs, ch, found[ch.new_oid].findings, c.changes):
                 out.append(placed(f, ch.path, c.oid, who, source, at_head=f.secret in head_keys))
     add_findings(result, out, exclude)
 
@@ -185,7 +210,8 @@ def scan_index(
     """Keys on the lines ``git commit`` would add: the index against HEAD (or the empty tree)."""
     base = "HEAD" if repo.head() is not None else EMPTY_TREE.get(repo.object_format, EMPTY_TREE["sha1"])
     raw = repo.run("diff-index", "--cached", "-M", "--raw", "-z", "--no-abbrev", base)
-    changes = [ch for ch in history.parse_raw(raw, repo.null_oid) if _wanted(ch)]
+    every = history.parse_raw(raw, repo.null_oid)
+    changes = [ch for ch in every if _wanted(ch)]
     if not changes:
         return
     handler = ObjectScanner(scanner, result, source)
@@ -199,7 +225,7 @@ def scan_index(
     for ch in changes:
         if ch.new_oid in handler.found:
             head_keys = blobs.at_head(ch.path)
-            for f in _kept(repo, blobs, ch, handler.found[ch.new_oid].findings):
+            for f in _kept(repo, blobs, ch, handler.found[ch.new_oid].findings, every):
                 out.append(placed(f, ch.path, None, None, source, at_head=f.secret in head_keys))
     add_findings(result, out, exclude)
 
@@ -226,5 +252,9 @@ def _read_sequential(repo: Repo, ids: list[str], handler: ObjectScanner) -> None
             continue
         size = int(parts[2])
         data = out[nl + 1 : nl + 1 + size]
+        if len(data) != size:  # git died inside this object
+            handler.unreadable_object(oid, "cannot read object: " + explain(p.stderr, "git cat-file"))
+            pos = len(out)
+            continue
         pos = nl + 2 + size
         handler(oid, parts[1].decode(), data)

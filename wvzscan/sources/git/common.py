@@ -43,6 +43,7 @@ class ObjectScanner:
     progress: Progress | None = None
     found: dict[str, Found] = field(default_factory=dict)
     unreadable: int = 0
+    _reported: set[str] = field(default_factory=set)
 
     def chunk(self, oid: str, typ: str, data: bytes) -> tuple[Chunk, bytes]:
         if typ == "blob":
@@ -68,6 +69,9 @@ class ObjectScanner:
         self.unreadable_object(oid, "object is missing from the repository" if what == "missing" else what)
 
     def unreadable_object(self, oid: str, message: str) -> None:
+        if oid in self._reported:
+            return
+        self._reported.add(oid)
         self.unreadable += 1
         if self.unreadable <= MAX_ITEMIZED_ERRORS:
             self.result.error(f"git object {oid}", message)

@@ -51,6 +51,8 @@ def scan_history(
     if objs.skipped_large:
         result.skipped["blob over max_file_size"] += objs.skipped_large
     obj_scanner = ObjectScanner(scanner, result, source, progress)
+    for oid in objs.unreadable:
+        obj_scanner.unreadable_object(oid, "object cannot be read (corrupt)")
     if progress is not None:
         progress.total_bytes = objs.total_bytes or None
         progress.total_count = objs.count

@@ -36,6 +36,7 @@ class ObjectList:
     total_bytes: int = 0
     skipped_large: int = 0
     notes: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # listed, but the header cannot be read
 
     @property
     def count(self) -> int:
@@ -66,8 +67,13 @@ def list_objects(repo: Repo, max_size: int | None = None) -> ObjectList:
     parts: list[bytes] = []
     total = skipped = 0
     line_len = 0
+    unreadable = []
     for line in proc.stdout:
-        oid, typ, size_s = line.split()
+        fields = line.split()
+        if len(fields) != 3:  # "<oid> missing": a corrupt loose object is listed but cannot be read
+            unreadable.append(fields[0].decode("ascii", "replace"))
+            continue
+        oid, typ, size_s = fields
         if typ not in READ_TYPES:
             continue
         size = int(size_s)
@@ -83,7 +89,7 @@ def list_objects(repo: Repo, max_size: int | None = None) -> ObjectList:
         # reads no object at all) and let the readers find out which objects are broken.
         return _list_names(repo, explain(err, "git cat-file"))
     ids = b"\n".join(parts) + b"\n" if parts else b""
-    return ObjectList(ids, line_len, total, skipped)
+    return ObjectList(ids, line_len, total, skipped, unreadable=unreadable)
 
 
 def _list_names(repo: Repo, why: str) -> ObjectList:

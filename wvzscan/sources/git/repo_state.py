@@ -10,8 +10,11 @@ from wvzscan.sources.git.process import GitError, Repo, explain, git_env
 
 
 def is_partial(repo: Repo) -> bool:
-    out = repo.run("config", "--get", "extensions.partialClone", check=False).strip()
-    return bool(out)
+    """A partial clone (``--filter``): objects may be missing by design, kept by a promisor remote."""
+    if repo.run("config", "--get", "extensions.partialClone", check=False).strip():
+        return True
+    out = repo.run("config", "--get-regexp", r"^remote\..*\.promisor$", check=False).decode().split()
+    return "true" in out[1::2]
 
 
 def describe_state(repo: Repo, result: ScanResult) -> None:
