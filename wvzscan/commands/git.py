@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,6 +57,9 @@ def _guard(fn: Callable[[], None]) -> None:
 @contextmanager
 def cloned(url: str, quiet: bool) -> Iterator[str]:
     """A bare mirror of ``url`` (every ref, full history) in a temporary folder, always removed."""
+    import shutil
+    import tempfile
+
     from wvzscan.sources.git.process import GitError, run
 
     tmp = tempfile.mkdtemp(prefix="wvzscan-clone-")

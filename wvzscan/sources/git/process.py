@@ -103,12 +103,16 @@ def open_repo(path: str) -> Repo:
     """Discover the repository at ``path`` (a work tree, anywhere inside one, or a bare repository)."""
     if not os.path.isdir(path):
         raise NotARepository(f"not a directory: {path}")
+    # One git process: start-up time matters for hooks. --show-toplevel fails last in a bare
+    # repository, after the other answers are printed.
     args = ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository"]
+    args += ["--show-object-format", "--show-toplevel"]
     try:
         p = subprocess.run(command(None, *args), cwd=path, capture_output=True, env=git_env(), check=False)
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH)") from None
-    if p.returncode != 0:
+    lines = p.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) < 4 or (p.returncode != 0 and lines[1] != "true"):
         err = p.stderr.decode("utf-8", "replace")
         if "dubious ownership" in err or "safe.directory" in err:
             real = os.path.realpath(path)
@@ -119,12 +123,6 @@ def open_repo(path: str) -> Repo:
         if "not a git repository" in err:
             raise NotARepository(f"not a git repository: {path}")
         raise GitError(f"cannot open {path} as a git repository: {explain(p.stderr, 'git rev-parse')}")
-    git_dir, bare, shallow = p.stdout.decode("utf-8", "surrogateescape").splitlines()[:3]
-    work_tree = None
-    if bare != "true":
-        top = run(None, ["rev-parse", "--show-toplevel"], cwd=path, check=False).decode(
-            "utf-8", "surrogateescape"
-        )
-        work_tree = top.strip() or None
-    fmt = run(git_dir, ["rev-parse", "--show-object-format"], check=False).decode().strip() or "sha1"
-    return Repo(git_dir=git_dir, work_tree=work_tree, shallow=shallow == "true", object_format=fmt)
+    git_dir, bare, shallow, fmt = lines[:4]
+    work_tree = lines[4] if bare != "true" and len(lines) > 4 else None
+    return Repo(git_dir=git_dir, work_tree=work_tree, shallow=shallow == "true", object_format=fmt or "sha1")
