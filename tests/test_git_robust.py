@@ -170,3 +170,11 @@ def test_corrupt_packed_object_restarts_the_reader_after_it(tmp_path: Path) -> N
     assert r.code == 1 and [f["commit"] for f in doc["findings"]] == [c]
     assert [e["where"] for e in doc["errors"]] == [f"git object {bad}"]
     assert doc["stats"]["objects_scanned"] == 2 * 41 - 1  # every other blob and commit was read
+
+
+def test_connectivity_check_can_be_skipped_and_says_so(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit_file(repo, "x.txt", "nothing\n", "one")
+    _loose_path(repo, git(repo, "rev-parse", "HEAD:x.txt")).unlink()
+    r = run_cli("repo", str(repo), "--format", "json", "--no-connectivity-check")
+    assert r.code == 0 and any("connectivity check skipped" in n for n in r.json()["notes"])

@@ -106,6 +106,12 @@ def _narrowed(
 @click.option(
     "--include-unreachable", is_flag=True, help="Also report keys in objects no ref reaches (dangling)."
 )
+@click.option(
+    "--no-connectivity-check",
+    is_flag=True,
+    help="Do not walk every tree looking for objects missing from the store (faster; corrupt objects "
+    "are still reported, missing ones are not).",
+)
 @scan_options
 def repo_cmd(
     target: str,
@@ -113,6 +119,7 @@ def repo_cmd(
     range_: str | None,
     branch: str | None,
     include_unreachable: bool,
+    no_connectivity_check: bool,
     opts: ScanOptions,
 ) -> None:
     """Scan a git repository's whole history (default: .), or a URL cloned to a temporary folder.
@@ -120,6 +127,7 @@ def repo_cmd(
     Every object reachable from every ref (branches, tags, remotes, stash, notes) is read once;
     each key is traced to the commit, author and path that introduced it.
     """
+    opts.extra["connectivity_check"] = not no_connectivity_check
     if is_url(target):
         with cloned(target, opts.quiet) as path:
             _scan_repo(path, ".", since, range_, branch, include_unreachable, opts)
@@ -158,6 +166,7 @@ def _scan_repo(
                     progress=progress,
                     max_size=_max_size(opts),
                     exclude=cfg.exclude,
+                    connectivity_check=opts.extra.get("connectivity_check", True),
                 )
             else:
                 from wvzscan.sources.git.changes import scan_commits

@@ -44,6 +44,7 @@ def scan_history(
     workers: int | None = None,
     max_size: int | None = None,
     exclude: Iterable[str] = (),
+    connectivity_check: bool = True,
 ) -> None:
     describe_state(repo, result)
     objs = list_objects(repo, max_size)
@@ -58,11 +59,14 @@ def scan_history(
         progress.total_count = objs.count
     # Missing objects cannot be listed, only found by walking every tree from every ref; that walk
     # runs beside the readers (it holds nothing in memory: its output goes to a file).
-    walk = _MissingWalk(repo)
-    walk.start()
+    walk = _MissingWalk(repo) if connectivity_check else None
+    if walk is not None:
+        walk.start()
+    else:
+        result.notes.append("connectivity check skipped: objects missing from the store were not looked for")
     read_objects(repo, objs, obj_scanner, workers)
     try:
-        for oid in walk.join():
+        for oid in walk.join() if walk is not None else ():
             obj_scanner.missing(oid)
     except GitError as e:
         result.error("git rev-list", str(e))
