@@ -78,8 +78,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path")
     ap.add_argument("--runs", type=int, default=2)
-    ap.add_argument("extra", nargs="*", help="extra wvzscan repo arguments (after --)")
-    args = ap.parse_args()
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = ap.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     git_dir = subprocess.run(
         ["git", "-C", args.path, "rev-parse", "--absolute-git-dir"],
         capture_output=True,
@@ -102,7 +103,7 @@ def main() -> None:
             "-o",
             report,
         ]
-        scan_cmd += args.extra
+        scan_cmd += extra
         floors, scans = [], []
         for _ in range(args.runs):
             with open(os.devnull, "wb") as null:
