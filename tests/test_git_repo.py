@@ -11,7 +11,9 @@ import pytest
 from tests.helpers import commit_file, git, init_repo, make_key, run_cli
 
 
-def scan(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+def scan(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     r = run_cli("repo", *args, "--format", "json", cwd=cwd, env=env)
     assert r.code in (0, 1, 3), r.err
     return r.code, r.json()
@@ -89,7 +91,9 @@ def test_key_added_again_after_removal_is_a_second_finding(tmp_path: Path) -> No
     commit_file(repo, "a.env", "K=\n", "remove")
     again = commit_file(repo, "b.env", f"OTHER=1\nK={key}\n", "add again")
     _, doc = scan(str(repo))
-    assert sorted((f["commit"], f["path"]) for f in doc["findings"]) == sorted([(first, "a.env"), (again, "b.env")])
+    assert sorted((f["commit"], f["path"]) for f in doc["findings"]) == sorted(
+        [(first, "a.env"), (again, "b.env")]
+    )
 
 
 def test_since_range_and_branch_narrow_to_what_commits_add(tmp_path: Path) -> None:
@@ -145,7 +149,9 @@ def test_url_is_cloned_to_a_temporary_folder_and_removed(tmp_path: Path) -> None
     assert list(tmp.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", ["new\nline.env", 'quo"te\'s.env', "ünïcødé/ключ.env", " lead space.env", "tab\tx"])
+@pytest.mark.parametrize(
+    "name", ["new\nline.env", "quo\"te's.env", "ünïcødé/ключ.env", " lead space.env", "tab\tx"]
+)
 def test_odd_file_names(tmp_path: Path, name: str) -> None:
     repo = init_repo(tmp_path / "r")
     key = make_key()
