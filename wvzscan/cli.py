@@ -261,7 +261,9 @@ class LazyGroup(click.Group):
 
 
 LazyGroup.lazy = {
-    # "repo": "wvzscan.commands.git:repo_cmd",
+    "repo": "wvzscan.commands.git:repo_cmd",
+    "staged": "wvzscan.commands.git:staged_cmd",
+    "push": "wvzscan.commands.git:push_cmd",
     "verify": "wvzscan.commands.weavz:verify_cmd",
     "revoke": "wvzscan.commands.weavz:revoke_cmd",
     "rotate": "wvzscan.commands.weavz:rotate_cmd",

@@ -69,7 +69,8 @@ class Finding:
         return redact(self.secret)
 
     def location(self) -> str:
-        where = self.path or "<stdin>"
+        # Keys outside files (a commit or tag message) say where they are in extra["where"].
+        where = self.path or self.extra.get("where") or "<stdin>"
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:

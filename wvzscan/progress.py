@@ -11,6 +11,7 @@ class Progress:
         self.enabled = enabled
         self.what = what
         self.total_bytes = total_bytes
+        self.total_count: int | None = None  # objects to read, when the source knows (git)
         self.count = 0
         self.bytes = 0
         self.start = time.monotonic()
@@ -36,7 +37,10 @@ class Progress:
     def _draw(self, now: float) -> None:
         elapsed = max(now - self.start, 1e-6)
         mb = self.bytes / 1e6
-        line = f"\r{self.count:,} {self.what}, {mb:,.1f} MB"
+        line = f"\r{self.count:,} {self.what}"
+        if self.total_count:
+            line += f" of {self.total_count:,}"
+        line += f", {mb:,.1f} MB"
         if self.total_bytes:
             line += f" of {self.total_bytes / 1e6:,.1f} MB ({100 * self.bytes / self.total_bytes:.0f}%)"
         line += f", {mb / elapsed:,.1f} MB/s"

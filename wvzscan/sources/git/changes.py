@@ -1,0 +1,258 @@
+"""What a set of commits, or the index, adds: the base of ``--range``/``--since``/``--branch``,
+``wvzscan push``, ``wvzscan staged`` and ``wvzscan ci``.
+
+A key is reported when it sits on a line the change adds (``git diff -U0`` between the old and
+the new blob, binary files included), with renames followed (``-M``), so moving or renaming a
+file adds nothing and a deletion adds nothing. Inside an archive member (no lines to compare)
+a key counts as added when the old blob did not hold it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from wvzscan.finding import Finding, ScanResult
+from wvzscan.progress import Progress
+from wvzscan.scan import Scanner
+from wvzscan.sources.git import history
+from wvzscan.sources.git.common import ObjectScanner, add_findings, author_of, placed
+from wvzscan.sources.git.objects import ParallelReader, from_ids, read_one
+from wvzscan.sources.git.objects_meta import Person
+from wvzscan.sources.git.process import GitError, Repo, explain, git_env
+
+EMPTY_TREE = {
+    "sha1": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    "sha256": "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
+}
+_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
+
+
+class MissingBase(GitError):
+    """The base of a range is not in the repository."""
+
+
+def shallow_base_message(rev: str) -> str:
+    """What to tell a user whose shallow checkout lacks the base of the range to scan."""
+    return (
+        f"the base commit {rev} is not in this shallow clone, so what the change adds cannot be "
+        "computed; fetch the full history: `fetch-depth: 0` on actions/checkout in GitHub Actions, "
+        "`GIT_DEPTH: 0` in GitLab CI, or `git fetch --unshallow` locally"
+    )
+
+
+def range_revs(repo: Repo, base: str | None, head: str, result: ScanResult) -> list[str]:
+    """git log arguments for "what ``head`` adds over ``base``" (``base`` None: over every remote).
+
+    In a shallow clone that lacks ``base``, the commits that are there are scanned and the missing
+    base is recorded as a ScanResult error (exit 3 unless something is found); anywhere else an
+    unknown revision is a MissingBase error.
+    """
+    if repo.resolve(head) is None:
+        raise MissingBase(f"unknown revision: {head}")
+    if base is None or set(base) == {"0"}:
+        return [head, "--not", "--remotes"]
+    if repo.resolve(base) is None:
+        if repo.shallow:
+            result.error(base, shallow_base_message(base))
+            return [head]
+        raise MissingBase(f"unknown revision: {base}")
+    return [f"{base}..{head}"]
+
+
+def added_lines(repo: Repo, old: str, new: str) -> set[int]:
+    """Line numbers (1-based, in ``new``) that the change from blob ``old`` to ``new`` adds."""
+    out = repo.run("diff", "-U0", "-a", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", old, new)
+    lines: set[int] = set()
+    for m in _HUNK.finditer(out):
+        start = int(m[1])
+        count = 1 if m[2] is None else int(m[2])
+        lines.update(range(start, start + count))
+    return lines
+
+
+@dataclass
+class _Blobs:
+    """Keys of blobs read one at a time, when a comparison needs them (old sides, HEAD)."""
+
+    repo: Repo
+    scanner: Scanner
+    cache: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def keys(self, oid: str | None) -> frozenset[str]:
+        if oid is None:
+            return frozenset()
+        if oid not in self.cache:
+            got = read_one(self.repo, oid)
+            keys: frozenset[str] = frozenset()
+            if got is not None and got[0] == "blob":
+                scratch = ScanResult()
+                probe = ObjectScanner(Scanner(scratch, self.scanner.rules, inline_allow=False), scratch)
+                probe(oid, "blob", got[1])
+                keys = probe.found[oid].keys if oid in probe.found else frozenset()
+            self.cache[oid] = keys
+        return self.cache[oid]
+
+    def prefetch(self, oids: Iterable[str | None]) -> None:
+        """Scan many blobs with one reader (a commit that touched thousands of files)."""
+        todo = sorted({o for o in oids if o is not None and o not in self.cache})
+        if len(todo) < 2:
+            return
+        scratch = ScanResult()
+        probe = ObjectScanner(Scanner(scratch, self.scanner.rules, inline_allow=False), scratch)
+        _read_sequential(self.repo, todo, probe)
+        for oid in todo:
+            if oid not in probe._reported:  # an unreadable old side stays unknown: read singly later
+                self.cache[oid] = probe.found[oid].keys if oid in probe.found else frozenset()
+
+    def at_head(self, path: str) -> frozenset[str]:
+        oid = self.repo.resolve(f"HEAD:{path}", "blob") if self.repo.head() else None
+        return self.keys(oid)
+
+
+def _lost(blobs: _Blobs, changes: list[history.Change]) -> frozenset[str]:
+    """Keys some path no longer holds after the change (a key moved to another file is not new)."""
+    lost: set[str] = set()
+    blobs.prefetch(ch.old_oid for ch in changes)
+    for ch in changes:
+        if ch.old_oid is not None and blobs.keys(ch.old_oid):
+            lost |= blobs.keys(ch.old_oid) - blobs.keys(ch.new_oid)
+    return frozenset(lost)
+
+
+def _kept(
+    repo: Repo, blobs: _Blobs, ch: history.Change, findings: list[Finding], changes: list[history.Change]
+) -> list[Finding]:
+    """The findings of a changed path that sit on what the change adds."""
+    if ch.old_oid is None:
+        lost = _lost(blobs, changes)
+        return [f for f in findings if f.secret not in lost]
+    added: set[int] | None = None
+    kept = []
+    for f in findings:
+        if f.path:  # an archive member: no lines to compare
+            if f.secret not in blobs.keys(ch.old_oid):
+                kept.append(f)
+            continue
+        if added is None:
+            added = added_lines(repo, ch.old_oid, ch.new_oid or "")
+        if f.line in added:
+            kept.append(f)
+    return kept
+
+
+def _wanted(ch: history.Change) -> bool:
+    return ch.new_oid is not None and ch.status != "D" and ch.new_mode != history.GITLINK
+
+
+def scan_commits(
+    repo: Repo,
+    scanner: Scanner,
+    result: ScanResult,
+    revs: Sequence[str],
+    *,
+    source: str = "git",
+    progress: Progress | None = None,
+    exclude: Iterable[str] = (),
+    workers: int = 2,
+) -> None:
+    """Keys the commits selected by ``revs`` (git log arguments, e.g. ``["A..B"]``) add.
+
+    Two passes over the log keep memory bounded by the number of distinct blobs, not of changes.
+    """
+    blob_ids: set[str] = set()
+    commit_ids: list[str] = []
+    gitlinks = False
+    for c in history.log(repo, revs, renames=True, merges="off"):
+        commit_ids.append(c.oid)
+        for ch in c.changes:
+            gitlinks = gitlinks or history.GITLINK in (ch.new_mode, ch.old_mode)
+            if _wanted(ch):
+                blob_ids.add(ch.new_oid)  # type: ignore[arg-type]
+    if gitlinks:
+        result.notes.append("submodules are not entered: each is its own repository")
+    if not commit_ids:
+        return
+    objs = from_ids(sorted(blob_ids) + commit_ids)
+    handler = ObjectScanner(scanner, result, source, progress)
+    if progress is not None:
+        progress.total_count = objs.count
+    ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=workers).run()
+    handler.finish()
+    if progress is not None:
+        progress.done()
+    found = handler.found
+    if not found:
+        return
+    blobs = _Blobs(repo, scanner)
+    out: list[Finding] = []
+    for c in history.log(repo, revs, renames=True, merges="off"):
+        who = Person(c.author, c.email, c.date)
+        if c.oid in found:
+            fo = found[c.oid]
+            out.extend(placed(f, None, c.oid, author_of(fo) or who, source) for f in fo.findings)
+        for ch in c.changes:
+            if not _wanted(ch) or ch.new_oid not in found:
+                continue
+            head_keys = blobs.at_head(ch.path)
+            for f in _kept(repo, blobs, ch, found[ch.new_oid].findings, c.changes):
+                out.append(placed(f, ch.path, c.oid, who, source, at_head=f.secret in head_keys))
+    add_findings(result, out, exclude)
+
+
+def scan_index(
+    repo: Repo, scanner: Scanner, result: ScanResult, *, source: str = "staged", exclude: Iterable[str] = ()
+) -> None:
+    """Keys on the lines ``git commit`` would add: the index against HEAD (or the empty tree)."""
+    base = "HEAD" if repo.head() is not None else EMPTY_TREE.get(repo.object_format, EMPTY_TREE["sha1"])
+    raw = repo.run("diff-index", "--cached", "-M", "--raw", "-z", "--no-abbrev", base)
+    every = history.parse_raw(raw, repo.null_oid)
+    changes = [ch for ch in every if _wanted(ch)]
+    if not changes:
+        return
+    handler = ObjectScanner(scanner, result, source)
+    ids = sorted({ch.new_oid for ch in changes if ch.new_oid})
+    _read_sequential(repo, ids, handler)
+    handler.finish()
+    if not handler.found:
+        return
+    blobs = _Blobs(repo, scanner)
+    out: list[Finding] = []
+    for ch in changes:
+        if ch.new_oid in handler.found:
+            head_keys = blobs.at_head(ch.path)
+            for f in _kept(repo, blobs, ch, handler.found[ch.new_oid].findings, every):
+                out.append(placed(f, ch.path, None, None, source, at_head=f.secret in head_keys))
+    add_findings(result, out, exclude)
+
+
+def _read_sequential(repo: Repo, ids: list[str], handler: ObjectScanner) -> None:
+    """One ``cat-file --batch`` in this thread: the hook path, where start-up beats parallelism."""
+    if len(ids) > 64:
+        ParallelReader(repo, from_ids(ids), handler, handler.missing, handler.unreadable_object).run()
+        return
+    p = subprocess.run(
+        repo.cmd("cat-file", "--batch"),
+        input="".join(i + "\n" for i in ids).encode(),
+        capture_output=True,
+        env=git_env(),
+    )
+    pos = 0
+    out = p.stdout
+    for oid in ids:
+        nl = out.find(b"\n", pos)
+        parts = out[pos:nl].split() if nl != -1 else []
+        if len(parts) != 3:
+            handler.missing(oid, "missing" if len(parts) == 2 else "cannot read object")
+            pos = nl + 1 if nl != -1 else len(out)
+            continue
+        size = int(parts[2])
+        data = out[nl + 1 : nl + 1 + size]
+        if len(data) != size:  # git died inside this object
+            handler.unreadable_object(oid, "cannot read object: " + explain(p.stderr, "git cat-file"))
+            pos = len(out)
+            continue
+        pos = nl + 2 + size
+        handler(oid, parts[1].decode(), data)

@@ -1,0 +1,155 @@
+"""Commits and what each one changed, from one streaming ``git log --raw -z`` pass."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from wvzscan.sources.git.process import GitError, Repo, explain, git_env
+
+GITLINK = "160000"  # a submodule's commit in a tree: not entered
+_FIELDS = 6  # %H %P %S %an %ae %aI after the \x01 marker
+LOG_FORMAT = "--format=%x01%H%x00%P%x00%S%x00%an%x00%ae%x00%aI"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path a commit changed (``git diff --raw``); oids are None for 'no blob' (all zeros)."""
+
+    status: str  # A, M, D, T, R, C (without the score)
+    old_mode: str
+    new_mode: str
+    old_oid: str | None
+    new_oid: str | None
+    path: str  # the new path (for R/C) or the path
+    old_path: str | None = None  # for R/C
+
+
+@dataclass
+class Commit:
+    oid: str
+    parents: list[str]
+    source: str  # the ref it was reached from (git log --source)
+    author: str
+    email: str
+    date: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def _decode_path(b: bytes) -> str:
+    # Undecodable names stay readable; reports never crash on them.
+    return b.decode("utf-8", "replace")
+
+
+def _tokens(stream: Iterator[bytes]) -> Iterator[bytes]:
+    rest = b""
+    for chunk in stream:
+        parts = (rest + chunk).split(b"\0")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest
+
+
+def _chunks(f: object, size: int = 1 << 20) -> Iterator[bytes]:
+    read = f.read  # type: ignore[attr-defined]
+    while True:
+        b = read(size)
+        if not b:
+            return
+        yield b
+
+
+def parse_log(stream: Iterator[bytes], null_oid: str) -> Iterator[Commit]:
+    """Commits from ``git log -z --raw --no-abbrev`` output in ``LOG_FORMAT``."""
+    toks = _tokens(stream)
+    commit: Commit | None = None
+    for tok in toks:
+        tok = tok.lstrip(b"\n")
+        if tok.startswith(b"\x01"):
+            if commit is not None:
+                yield commit
+            vals = [tok[1:]] + [next(toks, b"") for _ in range(_FIELDS - 1)]
+            h, p, s, an, ae, ad = (v.decode("utf-8", "replace") for v in vals)
+            commit = Commit(h, p.split(), s, an, ae, ad)
+        elif tok.startswith(b":") and commit is not None:
+            change = _change(tok, toks, null_oid)
+            if change is not None:
+                commit.changes.append(change)
+    if commit is not None:
+        yield commit
+
+
+def _change(tok: bytes, toks: Iterator[bytes], null_oid: str) -> Change | None:
+    meta = tok[1:].decode("ascii", "replace").split()
+    if len(meta) < 5:
+        return None
+    old_mode, new_mode, old_oid, new_oid, status = meta[:5]
+    path = next(toks, b"")
+    old_path = None
+    if status[0] in "RC":
+        old_path, path = path, next(toks, b"")
+    return Change(
+        status[0],
+        old_mode,
+        new_mode,
+        None if old_oid == null_oid else old_oid,
+        None if new_oid == null_oid else new_oid,
+        _decode_path(path),
+        _decode_path(old_path) if old_path is not None else None,
+    )
+
+
+def parse_raw(out: bytes, null_oid: str) -> list[Change]:
+    """``git diff-index/diff-tree --raw -z`` output."""
+    toks = iter(out.split(b"\0"))
+    changes = []
+    for tok in toks:
+        tok = tok.lstrip(b"\n")
+        if tok.startswith(b":"):
+            change = _change(tok, toks, null_oid)
+            if change is not None:
+                changes.append(change)
+    return changes
+
+
+def log(
+    repo: Repo,
+    revs: Sequence[str],
+    raw: bool = True,
+    renames: bool = False,
+    merges: str = "first-parent",
+    stdin_revs: Sequence[str] = (),
+) -> Iterator[Commit]:
+    """Stream the commits of ``revs`` (git log arguments) with the paths each one changed."""
+    args = ["-c", "core.quotePath=false", "log", LOG_FORMAT, "--source", "--date-order", "-z", "--no-color"]
+    if raw:
+        args += ["--raw", "--no-abbrev", "--no-ext-diff", "--no-textconv", f"--diff-merges={merges}"]
+        args += ["-M"] if renames else ["--no-renames"]
+    args += list(revs)
+    if stdin_revs:
+        args.append("--stdin")
+    with tempfile.TemporaryFile() as errf:
+        proc = subprocess.Popen(
+            ["git", "--git-dir", repo.git_dir, *args],
+            stdin=subprocess.PIPE if stdin_revs else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errf,
+            env=git_env(),
+        )
+        assert proc.stdout is not None
+        if stdin_revs and proc.stdin is not None:
+            proc.stdin.write("".join(r + "\n" for r in stdin_revs).encode())
+            proc.stdin.close()
+        try:
+            yield from parse_log(_chunks(proc.stdout), repo.null_oid)
+        finally:
+            proc.stdout.close()
+            if proc.poll() is None:
+                proc.kill()
+            code = proc.wait()
+        if code not in (0, -9):
+            errf.seek(0)
+            raise GitError(f"git log failed: {explain(errf.read(), 'git log')}")

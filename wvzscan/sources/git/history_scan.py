@@ -1,0 +1,256 @@
+"""``wvzscan repo``: every blob, commit and tag in the object store, read once; then only the
+objects that hold a key are traced to the commit, author and path that introduced them.
+
+Attribution is one ``git log --all --raw`` pass (run only when something was found). A key
+counts as introduced at (commit, path) when the new blob at that path holds it, the old blob at
+that path did not, and no other path in the same commit lost it (that is a rename or a move).
+Each (blob, path, key) keeps its oldest such commit, so a merge that re-shows a branch's change
+does not claim it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from wvzscan.finding import Finding, ScanResult
+from wvzscan.progress import Progress
+from wvzscan.scan import Scanner
+from wvzscan.sources.git import history, objects_meta
+from wvzscan.sources.git.common import Found, ObjectScanner, add_findings, author_of, placed
+from wvzscan.sources.git.objects import ObjectList, ParallelReader, list_objects
+from wvzscan.sources.git.objects_meta import Person
+from wvzscan.sources.git.process import GitError, Repo
+from wvzscan.sources.git.repo_state import describe_state, missing_objects
+
+
+@dataclass(frozen=True)
+class Origin:
+    commit: str
+    who: Person
+    ref: str  # where git log reached it from (--source)
+
+
+def scan_history(
+    repo: Repo,
+    scanner: Scanner,
+    result: ScanResult,
+    *,
+    source: str = "git",
+    include_unreachable: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    max_size: int | None = None,
+    exclude: Iterable[str] = (),
+    connectivity_check: bool = True,
+) -> None:
+    describe_state(repo, result)
+    objs = list_objects(repo, max_size)
+    result.notes.extend(objs.notes)
+    if objs.skipped_large:
+        result.skipped["blob over max_file_size"] += objs.skipped_large
+    obj_scanner = ObjectScanner(scanner, result, source, progress)
+    for oid in objs.unreadable:
+        obj_scanner.unreadable_object(oid, "object cannot be read (corrupt)")
+    if progress is not None:
+        progress.total_bytes = objs.total_bytes or None
+        progress.total_count = objs.count
+    # Missing objects cannot be listed, only found by walking every tree from every ref; that walk
+    # runs beside the readers (it holds nothing in memory: its output goes to a file).
+    walk = _MissingWalk(repo) if connectivity_check else None
+    if walk is not None:
+        walk.start()
+    else:
+        result.notes.append("connectivity check skipped: objects missing from the store were not looked for")
+    read_objects(repo, objs, obj_scanner, workers)
+    try:
+        for oid in walk.join() if walk is not None else ():
+            obj_scanner.missing(oid)
+    except GitError as e:
+        result.error("git rev-list", str(e))
+    if progress is not None:
+        progress.done()
+    obj_scanner.finish()
+    if obj_scanner.found:
+        findings = attribute(repo, obj_scanner.found, result, source, include_unreachable)
+        add_findings(result, findings, exclude)
+
+
+def read_objects(repo: Repo, objs: ObjectList, handler: ObjectScanner, workers: int | None = None) -> None:
+    n = workers if workers is not None else min(2, os.cpu_count() or 1)
+    ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=n).run()
+
+
+class _MissingWalk:
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self.missing: list[str] = []
+        self.error: GitError | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.missing = missing_objects(self.repo)
+        except GitError as e:
+            self.error = e
+
+    def join(self) -> list[str]:
+        while self.thread.is_alive():
+            self.thread.join(0.2)
+        if self.error is not None:
+            raise self.error
+        return self.missing
+
+
+def attribute(
+    repo: Repo, found: dict[str, Found], result: ScanResult, source: str, include_unreachable: bool
+) -> list[Finding]:
+    blob_keys = {oid: fo.keys for oid, fo in found.items() if fo.type == "blob"}
+    commits_found = {oid for oid, fo in found.items() if fo.type == "commit"}
+    refs = objects_meta.refs(repo)
+    stash_old = objects_meta.stash_entries(repo)
+    # (blob, path, key) -> oldest origin; blob -> oldest (origin, path) it was seen at.
+    events: dict[tuple[str, str, str], Origin] = {}
+    first_seen: dict[str, tuple[Origin, str]] = {}
+    commit_refs: dict[str, str] = {}
+    try:
+        for c in history.log(repo, ["--all"], raw=bool(blob_keys), stdin_revs=list(stash_old)):
+            ref = stash_old.get(c.source, c.source)
+            if c.oid in commits_found:
+                commit_refs[c.oid] = ref
+            if not blob_keys or not c.changes:
+                continue
+            origin: Origin | None = None
+            left: set[str] = set()  # keys that some path lost in this commit (renames, moves)
+            for ch in c.changes:
+                if ch.old_oid in blob_keys:
+                    left |= blob_keys[ch.old_oid] - blob_keys.get(ch.new_oid or "", frozenset())
+            for ch in c.changes:
+                if ch.new_oid not in blob_keys or ch.new_mode == history.GITLINK:
+                    continue
+                origin = origin or Origin(c.oid, Person(c.author, c.email, c.date), ref)
+                first_seen[ch.new_oid] = (origin, ch.path)
+                keys = blob_keys[ch.new_oid] - blob_keys.get(ch.old_oid or "", frozenset()) - left
+                for k in keys:
+                    events[(ch.new_oid, ch.path, k)] = origin
+    except GitError as e:
+        result.error("git log", f"history could not be walked to the end, attribution is partial: {e}")
+    head_keys = _head_keys(repo, blob_keys)
+    by_blob: dict[str, list[tuple[str, str, Origin]]] = {}
+    for (blob, path, key), origin in events.items():
+        by_blob.setdefault(blob, []).append((path, key, origin))
+    keys_placed = {key for (_, _, key) in events}
+    ref_blobs = _blobs_named_by_refs(repo, refs, blob_keys)
+    tag_refs = {r.oid: r.name for r in refs if r.type == "tag"}
+    out: list[Finding] = []
+    unreachable = 0
+    for oid, fo in found.items():
+        made: list[Finding] = []
+        if fo.type == "blob":
+            for f in fo.findings:
+                at_head = f.secret in head_keys
+                for path, key, origin in by_blob.get(oid, ()):
+                    if key == f.secret:
+                        made.append(_at(f, path, origin, source, at_head))
+                if not any(k == f.secret for _, k, _ in by_blob.get(oid, ())) and f.secret not in keys_placed:
+                    if oid in first_seen:  # reachable, but no commit added the key by our rule
+                        origin, path = first_seen[oid]
+                        made.append(_at(f, path, origin, source, at_head))
+                    elif oid in ref_blobs:
+                        by_ref, ref_path = ref_blobs[oid]
+                        made.append(placed(f, ref_path, None, None, source, at_head=at_head, ref=by_ref))
+            reached = oid in first_seen or oid in ref_blobs or oid in by_blob
+        elif fo.type == "commit":
+            reached = oid in commit_refs
+            if reached:
+                ref = commit_refs[oid]
+                for f in fo.findings:
+                    made.append(
+                        placed(
+                            f,
+                            None,
+                            oid,
+                            author_of(fo),
+                            source,
+                            at_head=f.secret in head_keys,
+                            ref=_special(ref),
+                        )
+                    )
+        else:  # an annotated tag
+            reached = oid in tag_refs
+            target = objects_meta.header_field(fo.header, b"object")
+            tagged = target.decode() if target else None
+            for f in fo.findings:
+                if reached:
+                    made.append(
+                        placed(
+                            f,
+                            None,
+                            tagged,
+                            author_of(fo),
+                            source,
+                            at_head=f.secret in head_keys,
+                            ref=tag_refs[oid],
+                        )
+                    )
+        if reached:
+            out.extend(made)
+        elif include_unreachable:
+            for f in fo.findings:
+                who = author_of(fo) if fo.type != "blob" else None
+                commit = oid if fo.type == "commit" else None
+                out.append(placed(f, None, commit, who, source, at_head=f.secret in head_keys, unreachable=True))
+        else:
+            unreachable += len(fo.findings)
+    if unreachable:
+        result.notes.append(
+            f"{unreachable} key location{'s' if unreachable != 1 else ''} in objects that no ref reaches "
+            "(dangling, e.g. after a reset or a dropped stash) not reported; "
+            "--include-unreachable reports them"
+        )
+    return out
+
+
+def _special(ref: str) -> str | None:
+    """The ref to name in a finding: stashes and notes (a branch is implied by the commit)."""
+    if ref.startswith(("refs/stash", "stash@", "refs/notes/")):
+        return ref
+    return None
+
+
+def _at(f: Finding, path: str, origin: Origin, source: str, at_head: bool) -> Finding:
+    ref = _special(origin.ref)
+    extra: dict[str, object] = {"at_head": at_head, "ref": ref}
+    if ref is not None and ref.startswith("refs/notes/"):
+        extra["note_for"] = path.replace("/", "")
+    return placed(f, path, origin.commit, origin.who, source, **extra)
+
+
+def _head_keys(repo: Repo, blob_keys: dict[str, frozenset[str]]) -> set[str]:
+    if not blob_keys or repo.head() is None:
+        return set()
+    keys: set[str] = set()
+    for oid, _ in objects_meta.tree_blobs(repo, "HEAD"):
+        keys |= blob_keys.get(oid, frozenset())
+    return keys
+
+
+def _blobs_named_by_refs(
+    repo: Repo, refs: list[objects_meta.Ref], blob_keys: dict[str, frozenset[str]]
+) -> dict[str, tuple[str, str | None]]:
+    """Blobs a ref (or a tag) points at directly, or through a tree: no commit introduces them."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for r in refs:
+        oid, typ = (r.peeled, r.peeled_type) if r.peeled else (r.oid, r.type)
+        if typ == "blob" and oid in blob_keys:
+            out[oid] = (r.name, None)
+        elif typ == "tree" and oid is not None:
+            for b, path in objects_meta.tree_blobs(repo, oid):
+                if b in blob_keys:
+                    out.setdefault(b, (r.name, path))
+    return out

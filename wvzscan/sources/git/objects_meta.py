@@ -1,0 +1,92 @@
+"""Small parsers for commit and tag objects, refs and trees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from wvzscan.sources.git.process import Repo
+
+_PERSON = re.compile(rb"^(?P<name>.*?) <(?P<email>[^>]*)> (?P<ts>-?\d+) (?P<tz>[+-]\d{4})$")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    date: str  # ISO-8601 with the author's offset
+
+
+def iso_date(ts: int, tz: str) -> str:
+    sign = -1 if tz.startswith("-") else 1
+    offset = dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[3:5])) * sign
+    return dt.datetime.fromtimestamp(ts, dt.timezone(offset)).isoformat()
+
+
+def header_field(header: bytes, name: bytes) -> bytes | None:
+    for line in header.split(b"\n"):
+        if line.startswith(name + b" "):
+            return line[len(name) + 1 :]
+    return None
+
+
+def person(header: bytes, name: bytes) -> Person | None:
+    """``author``/``committer``/``tagger`` of a commit or tag header."""
+    value = header_field(header, name)
+    if value is None:
+        return None
+    m = _PERSON.match(value)
+    if m is None:
+        return Person(value.decode("utf-8", "replace"), "", "")
+    try:
+        date = iso_date(int(m["ts"]), m["tz"].decode())
+    except (ValueError, OverflowError, OSError):
+        date = ""
+    return Person(m["name"].decode("utf-8", "replace"), m["email"].decode("utf-8", "replace"), date)
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str
+    oid: str
+    type: str
+    peeled: str | None  # for annotated tags: the object at the end of the chain
+    peeled_type: str | None
+
+
+def refs(repo: Repo) -> list[Ref]:
+    fmt = "%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)"
+    out = repo.run("for-each-ref", f"--format={fmt}").decode("utf-8", "replace")
+    result = []
+    for line in out.splitlines():
+        parts = line.split(" ", 4)
+        if len(parts) == 5:
+            oid, typ, peeled, ptype, name = parts
+            result.append(Ref(name, oid, typ, peeled or None, ptype or None))
+    return result
+
+
+def stash_entries(repo: Repo) -> dict[str, str]:
+    """Older stash entries (stash@{1}...): reachable only through the stash's reflog. oid -> name."""
+    out = repo.run("log", "-g", "--format=%H", "refs/stash", "--", check=False).decode().split()
+    return {oid: f"stash@{{{i}}}" for i, oid in enumerate(out) if i > 0}
+
+
+def tree_blobs(repo: Repo, treeish: str) -> list[tuple[str, str]]:
+    """(blob id, path) of every blob in a tree, recursively (submodules are not entered)."""
+    out = repo.run("ls-tree", "-r", "-z", "--full-tree", treeish, check=False)
+    items = []
+    for entry in out.split(b"\0"):
+        meta, tab, path = entry.partition(b"\t")
+        if not tab:
+            continue
+        mode, typ, oid = meta.decode().split()
+        if typ == "blob":
+            items.append((oid, path.decode("utf-8", "replace")))
+    return items
+
+
+def has_gitlinks(repo: Repo, treeish: str) -> bool:
+    out = repo.run("ls-tree", "-r", "-z", "--full-tree", treeish, check=False)
+    return any(entry.startswith(b"160000 ") for entry in out.split(b"\0"))
