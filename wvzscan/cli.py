@@ -248,6 +248,7 @@ class LazyGroup(click.Group):
 
 LazyGroup.lazy = {
     # "repo": "wvzscan.commands.git:repo_cmd",
+    "rules": "wvzscan.commands.rules:rules_cmd",
 }
 
 
