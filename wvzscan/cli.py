@@ -249,6 +249,7 @@ class LazyGroup(click.Group):
 LazyGroup.lazy = {
     # "repo": "wvzscan.commands.git:repo_cmd",
     "rules": "wvzscan.commands.rules:rules_cmd",
+    "install-hooks": "wvzscan.commands.install_hooks:install_hooks_cmd",
 }
 
 
