@@ -250,6 +250,7 @@ LazyGroup.lazy = {
     # "repo": "wvzscan.commands.git:repo_cmd",
     "rules": "wvzscan.commands.rules:rules_cmd",
     "install-hooks": "wvzscan.commands.install_hooks:install_hooks_cmd",
+    "github-summary": "wvzscan.commands.github_summary:github_summary_cmd",
 }
 
 
