@@ -99,9 +99,15 @@ _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--baseline", type=click.Path(dir_okay=False), help="Hide findings whose fingerprint is in FILE."),
     click.option("--no-inline-allow", is_flag=True, help="Ignore `wvzscan:allow` comments."),
     click.option("--allow-incomplete", is_flag=True, help="Exit 0 instead of 3 when part of the input was unreadable."),
-    click.option("--config", type=click.Path(dir_okay=False), help="Config file (default: .wvzscan.toml or pyproject.toml)."),
+    click.option(
+        "--config",
+        type=click.Path(dir_okay=False),
+        help="Config file (default: .wvzscan.toml or pyproject.toml).",
+    ),
     click.option("--show-secrets", is_flag=True, help="Print full keys (default: redacted everywhere)."),
-    click.option("--audit-log", type=click.Path(dir_okay=False), help="Append every revocation as a JSON line to FILE."),
+    click.option(
+        "--audit-log", type=click.Path(dir_okay=False), help="Append every revocation as a JSON line to FILE."
+    ),
     click.option("--api-url", help="Weavz API base URL (default $WEAVZ_API_URL, else https://api.weavz.io)."),
     click.option("--ca-bundle", type=click.Path(dir_okay=False), help="CA bundle for the Weavz API's TLS."),
     click.option("-q", "--quiet", "--no-progress", "quiet", is_flag=True, help="No progress on stderr."),
@@ -183,11 +189,14 @@ def run_scan(opts: ScanOptions, root: str, command: str, produce: Producer) -> N
 
 def respond(result: Any, opts: ScanOptions) -> int:
     """Verify (and revoke) the found keys; returns 2 when a revocation was asked for but failed."""
+    import importlib
+
     try:
-        from wvzscan import respond as respond_mod
+        respond_mod = importlib.import_module("wvzscan.respond")
     except ImportError:
         raise UserError("--verify and --revoke are not available in this version yet") from None
-    return respond_mod.run(result, opts)  # type: ignore[no-any-return]
+    code: int = respond_mod.run(result, opts)
+    return code
 
 
 def _summarize_incomplete(result: Any, opts: ScanOptions) -> None:
@@ -283,15 +292,17 @@ def dir_cmd(paths: tuple[str, ...], opts: ScanOptions) -> None:
 
 
 def _produce_files(paths: tuple[str, ...], opts: ScanOptions, scanner: Any, result: Any) -> None:
+    from wvzscan.parallel import scan_files
     from wvzscan.progress import Progress
     from wvzscan.sources.files import FileOptions, FileWalker, read_stdin
 
     cfg = opts.extra["config"]
     walker = FileWalker(result, FileOptions(tuple(cfg.exclude), cfg.max_file_size))
     progress = Progress.for_terminal(opts.quiet)
-    for p in paths:
-        chunks = read_stdin(result) if p == "-" else walker.walk([p])
-        scanner.feed(chunks, progress)
+    files = [p for p in paths if p != "-"]
+    if "-" in paths:
+        scanner.scan(read_stdin())
+    scan_files(walker.tasks(files), scanner, progress)
     progress.done()
 
 

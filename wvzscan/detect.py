@@ -31,17 +31,131 @@ DOC_EXAMPLES = frozenset(
 
 # Words that make up placeholder bodies (`wvz_your_api_key_here`, `wvz_replace-with-real-token`).
 PLACEHOLDER_WORDS = frozenset(
-    """
-    your my our the a an this that with for of to in here there it is be
-    api key keys token tokens secret secrets value values string str
-    example examples sample samples test tests testing demo dummy fake mock mocked stub fixture
-    placeholder replace replaceme changeme change me redacted removed hidden masked censored
-    insert put enter paste set add fill use goes real actual valid invalid new old existing
-    prod production staging stage dev development local env environment default
-    weavz wvz access auth bearer admin org workspace service backend server client app
-    xxx xxxx xxxxx abc abcd abcdef foo bar baz qux none null nil empty todo fixme tbd
-    generated generate create created id name do not commit live only some any
-    """.split()
+    [
+        "your",
+        "my",
+        "our",
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "with",
+        "for",
+        "of",
+        "to",
+        "in",
+        "here",
+        "there",
+        "it",
+        "is",
+        "be",
+        "api",
+        "key",
+        "keys",
+        "token",
+        "tokens",
+        "secret",
+        "secrets",
+        "value",
+        "values",
+        "string",
+        "str",
+        "example",
+        "examples",
+        "sample",
+        "samples",
+        "test",
+        "tests",
+        "testing",
+        "demo",
+        "dummy",
+        "fake",
+        "mock",
+        "mocked",
+        "stub",
+        "fixture",
+        "placeholder",
+        "replace",
+        "replaceme",
+        "changeme",
+        "change",
+        "me",
+        "redacted",
+        "removed",
+        "hidden",
+        "masked",
+        "censored",
+        "insert",
+        "put",
+        "enter",
+        "paste",
+        "set",
+        "add",
+        "fill",
+        "use",
+        "goes",
+        "real",
+        "actual",
+        "valid",
+        "invalid",
+        "new",
+        "old",
+        "existing",
+        "prod",
+        "production",
+        "staging",
+        "stage",
+        "dev",
+        "development",
+        "local",
+        "env",
+        "environment",
+        "default",
+        "weavz",
+        "wvz",
+        "access",
+        "auth",
+        "bearer",
+        "admin",
+        "org",
+        "workspace",
+        "service",
+        "backend",
+        "server",
+        "client",
+        "app",
+        "xxx",
+        "xxxx",
+        "xxxxx",
+        "abc",
+        "abcd",
+        "abcdef",
+        "foo",
+        "bar",
+        "baz",
+        "qux",
+        "none",
+        "null",
+        "nil",
+        "empty",
+        "todo",
+        "fixme",
+        "tbd",
+        "generated",
+        "generate",
+        "create",
+        "created",
+        "id",
+        "name",
+        "do",
+        "not",
+        "commit",
+        "live",
+        "only",
+        "some",
+        "any",
+    ]
 )
 
 _WORD_SPLIT = re.compile(r"[_-]+")
@@ -118,7 +232,7 @@ def _is_wordy(body: str) -> bool:
 
 def _longest_run(body: str) -> int:
     best = run = 1
-    for a, b in zip(body, body[1:]):
+    for a, b in zip(body, body[1:], strict=False):
         run = run + 1 if a == b else 1
         best = max(best, run)
     return best
@@ -131,7 +245,7 @@ def _is_patterned(body: str) -> bool:
     if n < 8:
         return True
     # Ascending steps: 1 in 16 pairs of random hex, about half of `ab12cd34...`.
-    steps = sum(1 for a, b in zip(chars, chars[1:]) if ord(b) - ord(a) == 1)
+    steps = sum(1 for a, b in zip(chars, chars[1:], strict=False) if ord(b) - ord(a) == 1)
     if steps >= 7 and steps / (n - 1) >= 0.4:
         return True
     grams = [chars[i : i + 3] for i in range(n - 2)]

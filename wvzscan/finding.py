@@ -132,6 +132,15 @@ class ScanResult:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # e.g. "shallow clone: history before X not scanned"
 
+    def merge(self, other: ScanResult) -> None:
+        """Add another (partial) result's counts, errors and notes; findings are merged by the caller."""
+        self.errors.extend(other.errors)
+        self.skipped.update(other.skipped)
+        self.suppressed.update(other.suppressed)
+        self.bytes_scanned += other.bytes_scanned
+        self.objects_scanned += other.objects_scanned
+        self.notes.extend(n for n in other.notes if n not in self.notes)
+
     def error(self, where: str, message: str) -> None:
         self.errors.append(ScanError(where, message))
 

@@ -28,8 +28,8 @@ def load_baseline(path: str) -> set[str]:
     if not isinstance(entries, list):
         raise BaselineError(f"baseline {path}: expected an object with a 'findings' list")
     fps = set()
-    for e in entries:
-        fp = e.get("fingerprint") if isinstance(e, dict) else None
+    for entry in entries:
+        fp = entry.get("fingerprint") if isinstance(entry, dict) else None
         if not isinstance(fp, str):
             raise BaselineError(f"baseline {path}: every entry needs a fingerprint")
         fps.add(fp)

@@ -14,7 +14,9 @@ class Progress:
         self.count = 0
         self.bytes = 0
         self.start = time.monotonic()
-        self._last = 0.0
+        # First line after half a second: quick scans (hooks) print nothing at all.
+        self._last = self.start + 0.3
+        self._drawn = False
 
     @classmethod
     def for_terminal(cls, quiet: bool, what: str = "files") -> Progress:
@@ -28,6 +30,7 @@ class Progress:
         now = time.monotonic()
         if now - self._last >= 0.2:
             self._last = now
+            self._drawn = True
             self._draw(now)
 
     def _draw(self, now: float) -> None:
@@ -41,6 +44,6 @@ class Progress:
         sys.stderr.flush()
 
     def done(self) -> None:
-        if self.enabled and self._last:
+        if self.enabled and self._drawn:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()

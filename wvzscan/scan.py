@@ -71,15 +71,22 @@ class Scanner:
                 extra=dict(meta.get("extra", {})),
             )
 
+    def add(self, f: Finding) -> None:
+        ident = f.identity()
+        if ident not in self._seen:
+            self._seen.add(ident)
+            self.result.findings.append(f)
+
+    def scan(self, outer: Chunk) -> None:
+        """One chunk from a source, with everything ``expand`` finds inside it."""
+        for chunk in expand(outer, self.result):
+            self.result.objects_scanned += 1
+            self.result.bytes_scanned += len(chunk.data)
+            for f in self.findings_in(chunk):
+                self.add(f)
+
     def feed(self, chunks: Iterable[Chunk], progress: Progress | None = None) -> None:
-        for outer in chunks:
+        for chunk in chunks:
             if progress is not None:
-                progress.tick(len(outer.data))
-            for chunk in expand(outer, self.result):
-                self.result.objects_scanned += 1
-                self.result.bytes_scanned += len(chunk.data)
-                for f in self.findings_in(chunk):
-                    ident = f.identity()
-                    if ident not in self._seen:
-                        self._seen.add(ident)
-                        self.result.findings.append(f)
+                progress.tick(len(chunk.data))
+            self.scan(chunk)

@@ -59,15 +59,18 @@ def _result(f: Finding, ctx: ReportContext) -> dict[str, Any]:
         "level": "note" if f.status == "invalid" else "error",
         "message": {"text": text},
         "locations": [loc],
-        "partialFingerprints": {"wvzscanKey/v1": f.fingerprint, "wvzscanLocation/v1": f"{f.fingerprint}:{f.path}"},
+        "partialFingerprints": {
+            "wvzscanKey/v1": f.fingerprint,
+            "wvzscanLocation/v1": f"{f.fingerprint}:{f.path}",
+        },
         "properties": props,
     }
 
 
 def document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
-    notifications = [
-        {"level": "error", "message": {"text": f"{e.where}: {e.message}"}} for e in result.errors
-    ] + [{"level": "note", "message": {"text": n}} for n in result.notes]
+    notifications = [{"level": "error", "message": {"text": f"{e.where}: {e.message}"}} for e in result.errors] + [
+        {"level": "note", "message": {"text": n}} for n in result.notes
+    ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {

@@ -57,24 +57,33 @@ def _special_kind(mode: int) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class FileTask:
+    """A regular file the walk decided to read: its real path and the path reports show."""
+
+    fs_path: str
+    rel: str
+    size: int
+
+
+def read_task(task: FileTask, result: ScanResult) -> Chunk | None:
+    try:
+        with open(task.fs_path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        result.error(display(task.rel), f"cannot read: {e.strerror or e}")
+        return None
+    return Chunk(data, "file", display(task.rel))
+
+
 class FileWalker:
+    """Decides what to read (and counts what it skips); reading is ``read_task``'s job."""
+
     def __init__(self, result: ScanResult, opts: FileOptions) -> None:
         self.result = result
         self.opts = opts
 
-    def _read(self, fs_path: str, rel: str, size: int) -> Chunk | None:
-        if size > self.opts.max_file_size:
-            self.result.skipped["over max_file_size"] += 1
-            return None
-        try:
-            with open(fs_path, "rb") as f:
-                data = f.read()
-        except OSError as e:
-            self.result.error(display(rel), f"cannot read: {e.strerror or e}")
-            return None
-        return Chunk(data, "file", display(rel))
-
-    def _entry(self, fs_path: str, rel: str, is_top: bool) -> Iterator[Chunk]:
+    def _entry(self, fs_path: str, rel: str, is_top: bool) -> Iterator[FileTask]:
         try:
             st = os.lstat(fs_path)
         except OSError as e:
@@ -96,11 +105,12 @@ class FileWalker:
         if kind is not None:
             self.result.skipped[kind] += 1
             return
-        chunk = self._read(fs_path, rel, st.st_size)
-        if chunk is not None:
-            yield chunk
+        if st.st_size > self.opts.max_file_size:
+            self.result.skipped["over max_file_size"] += 1
+            return
+        yield FileTask(fs_path, rel or os.path.basename(fs_path), st.st_size)
 
-    def _walk(self, fs_dir: str, rel_dir: str) -> Iterator[Chunk]:
+    def _walk(self, fs_dir: str, rel_dir: str) -> Iterator[FileTask]:
         try:
             with os.scandir(fs_dir) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -116,14 +126,11 @@ class FileWalker:
                 continue
             yield from self._entry(entry.path, rel, is_top=False)
 
-    def walk(self, paths: Iterable[str]) -> Iterator[Chunk]:
+    def tasks(self, paths: Iterable[str]) -> Iterator[FileTask]:
         for top in paths:
-            rel = os.path.normpath(top) if top not in ("", ".") else "."
-            if rel.startswith("./"):
-                rel = rel[2:]
+            rel = os.path.normpath(top)
             yield from self._entry(top, "" if rel == "." else rel, is_top=True)
 
 
-def read_stdin(result: ScanResult) -> Iterator[Chunk]:
-    data = sys.stdin.buffer.read()
-    yield Chunk(data, "stdin", None)
+def read_stdin() -> Chunk:
+    return Chunk(sys.stdin.buffer.read(), "stdin", None)

