@@ -51,8 +51,6 @@ def git_env(path: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run(
-    args: list[str], cwd: Path, env: dict[str, str], input: bytes | None = None, timeout: float = 120
-) -> Proc:
+def run(args: list[str], cwd: Path, env: dict[str, str], input: bytes | None = None, timeout: float = 120) -> Proc:
     p = subprocess.run(args, cwd=cwd, env=env, input=input, capture_output=True, timeout=timeout)
     return Proc(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))

@@ -171,9 +171,7 @@ def test_resolve_shallow_checkout_says_what_to_change(origin: Path, tmp_path: Pa
         resolve(detect(gh("pull_request"), pr_payload(base, head)), str(clone))
     with pytest.raises(CIError, match="GIT_DEPTH: 0"):
         resolve(
-            detect(
-                gl(CI_MERGE_REQUEST_IID="1", CI_MERGE_REQUEST_DIFF_BASE_SHA=base, CI_COMMIT_SHA=head), None
-            ),
+            detect(gl(CI_MERGE_REQUEST_IID="1", CI_MERGE_REQUEST_DIFF_BASE_SHA=base, CI_COMMIT_SHA=head), None),
             str(clone),
         )
     with pytest.raises(CIError, match="whole history cannot be scanned.*fetch-depth: 0"):
@@ -210,9 +208,7 @@ def test_resolve_new_branch_excludes_other_branches(origin: Path, tmp_path: Path
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", f"file://{origin}", str(clone))
     head = git(origin, "rev-parse", "feature")
-    plan = resolve(
-        detect(gh("push"), {"ref": "refs/heads/feature", "before": ZERO, "after": head}), str(clone)
-    )
+    plan = resolve(detect(gh("push"), {"ref": "refs/heads/feature", "before": ZERO, "after": head}), str(clone))
     assert plan.revs is not None and "^refs/remotes/origin/feature" not in plan.revs
     assert len(rev_list(clone, plan.revs)) == 2  # not main's commits
     # A branch with nothing new on it: nothing to scan.

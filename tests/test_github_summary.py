@@ -80,10 +80,7 @@ def test_summary_clean_and_missing_report(tmp_path: Path) -> None:
     out.unlink()
     r = run_cli("github-summary", "--report", str(tmp_path / "none.json"), "--exit-code", "2", env=env)
     assert r.code == 0
-    assert (
-        "could not run" in summary.read_text()
-        and "the scan could not be done as asked" in summary.read_text()
-    )
+    assert "could not run" in summary.read_text() and "the scan could not be done as asked" in summary.read_text()
     assert outputs(out)["exit-code"] == "2" and outputs(out)["findings"] == "0"
 
     (tmp_path / "bad.json").write_text("{")

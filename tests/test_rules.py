@@ -131,9 +131,7 @@ def test_gitleaks_finds_what_wvzscan_finds(tmp_path: Path, gitleaks_rule: dict[s
     assert gitleaks_find(gitleaks_rule, text) == found
 
 
-def test_gitleaks_keeps_random_keys_and_drops_placeholders(
-    gitleaks_rule: dict[str, Any], tmp_path: Path
-) -> None:
+def test_gitleaks_keeps_random_keys_and_drops_placeholders(gitleaks_rule: dict[str, Any], tmp_path: Path) -> None:
     keys = [make_key(kind) for kind in KINDS for _ in range(400)]
     text = "\n".join(keys)
     assert gitleaks_find(gitleaks_rule, text) == sorted(keys)

@@ -119,9 +119,7 @@ def _append(path: str, text: str) -> None:
 
 
 @click.command("github-summary", hidden=True)
-@click.option(
-    "--report", "report_path", required=True, type=click.Path(dir_okay=False), help="wvzscan's JSON report."
-)
+@click.option("--report", "report_path", required=True, type=click.Path(dir_okay=False), help="wvzscan's JSON report.")
 @click.option("--exit-code", type=int, required=True, help="wvzscan's exit code.")
 @click.option("--title", default="wvzscan", show_default=True)
 @click.option("--sarif-file", default="", help="Where the SARIF report was written (an output).")

@@ -107,9 +107,7 @@ def _write_hook(path: str, data: bytes) -> None:
     type=click.Choice(HOOKS),
     help="Install only this hook; repeatable (default: pre-commit and pre-push).",
 )
-@click.option(
-    "--force", is_flag=True, help="Replace existing hooks that are not wvzscan's (kept as *.wvzscan-backup)."
-)
+@click.option("--force", is_flag=True, help="Replace existing hooks that are not wvzscan's (kept as *.wvzscan-backup).")
 def install_hooks_cmd(repo: str, hooks: tuple[str, ...], force: bool) -> None:
     """Install wvzscan's git hooks into REPO's hooks folder (default: the repository here).
 

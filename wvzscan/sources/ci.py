@@ -70,17 +70,13 @@ def _github(env: Mapping[str, str], event: Mapping[str, Any]) -> Change:
         number = _get(event, "pull_request", "number")
         if base and head:
             return Change(GITHUB, RANGE, f"{name} #{number}: the pull request's commits", base, head)
-        return Change(
-            GITHUB, FULL, f"{name}: the event payload has no base and head commits; the whole history"
-        )
+        return Change(GITHUB, FULL, f"{name}: the event payload has no base and head commits; the whole history")
     if name == "merge_group":
         base = _sha(_get(event, "merge_group", "base_sha"))
         head = _sha(_get(event, "merge_group", "head_sha"))
         if base and head:
             return Change(GITHUB, RANGE, "merge_group: the merge queue's commits", base, head)
-        return Change(
-            GITHUB, FULL, "merge_group: the event payload has no base and head commits; the whole history"
-        )
+        return Change(GITHUB, FULL, "merge_group: the event payload has no base and head commits; the whole history")
     if name == "push":
         ref = _get(event, "ref") or env.get("GITHUB_REF")
         before, after = _get(event, "before"), _sha(_get(event, "after")) or _sha(env.get("GITHUB_SHA"))
@@ -108,9 +104,7 @@ def _gitlab(env: Mapping[str, str]) -> Change:
         iid = env["CI_MERGE_REQUEST_IID"]
         if base and head:
             return Change(GITLAB, RANGE, f"merge request !{iid}: its commits", base, head)
-        return Change(
-            GITLAB, FULL, f"merge request !{iid}: no CI_MERGE_REQUEST_DIFF_BASE_SHA; the whole history"
-        )
+        return Change(GITLAB, FULL, f"merge request !{iid}: no CI_MERGE_REQUEST_DIFF_BASE_SHA; the whole history")
     if head is None:
         return Change(GITLAB, FULL, "no CI_COMMIT_SHA: the whole history")
     tag, branch = env.get("CI_COMMIT_TAG"), env.get("CI_COMMIT_BRANCH")
@@ -119,9 +113,7 @@ def _gitlab(env: Mapping[str, str]) -> Change:
     if _sha(before) and not _is_zero(before):
         return Change(GITLAB, RANGE, f"push to {ref or head[:12]}: the pushed commits", before, head, ref)
     if env.get("CI_PIPELINE_SOURCE") == "push":
-        return Change(
-            GITLAB, NEW_BRANCH, f"push created {ref}: its commits not on another branch", None, head, ref
-        )
+        return Change(GITLAB, NEW_BRANCH, f"push created {ref}: its commits not on another branch", None, head, ref)
     source = env.get("CI_PIPELINE_SOURCE") or "unknown"
     return Change(GITLAB, FULL, f"{source} pipeline: the whole history")
 
@@ -200,8 +192,7 @@ def resolve(change: Change, repo: str) -> Plan:
         if shallow:
             raise CIError(f"the commit under test {head[:12]} is not in this shallow checkout: {fix}")
         hint = (
-            "check it out (pull_request_target: actions/checkout with "
-            "ref: ${{ github.event.pull_request.head.sha }})"
+            "check it out (pull_request_target: actions/checkout with ref: ${{ github.event.pull_request.head.sha }})"
             if change.provider == GITHUB
             else "fetch it"
         )
@@ -213,14 +204,10 @@ def resolve(change: Change, repo: str) -> Plan:
             if shallow:
                 raise CIError(f"this checkout is shallow and lacks the base commit {change.base[:12]}: {fix}")
             if change.ref is None:
-                raise CIError(
-                    f"the base commit {change.base[:12]} is not in this checkout: fetch the target branch"
-                )
+                raise CIError(f"the base commit {change.base[:12]} is not in this checkout: fetch the target branch")
             # A force push: the old tip is unreachable, so it was not fetched. Fall back to what
             # a new branch would be: the commits no other branch has.
-            notes.append(
-                f"previous tip {change.base[:12]} is gone (force push): scanning what no other branch has"
-            )
+            notes.append(f"previous tip {change.base[:12]} is gone (force push): scanning what no other branch has")
             return _new_branch(repo, head, change.ref, notes)
         revs = [head, f"^{change.base}"]
         if shallow:
@@ -258,6 +245,4 @@ def _check_range_complete(repo: str, revs: list[str], fix: str) -> None:
     listed = _git(repo, "rev-list", *revs).stdout.split()
     cut = [c for c in listed if c in boundary]
     if cut:
-        raise CIError(
-            f"this checkout is shallow and the range reaches past its oldest commit {cut[0][:12]}: {fix}"
-        )
+        raise CIError(f"this checkout is shallow and the range reaches past its oldest commit {cut[0][:12]}: {fix}")
