@@ -273,12 +273,25 @@ def placeholder_reason(key: str, rules: Rules = DEFAULT_RULES) -> str | None:
     return None
 
 
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def _starts_token(data: bytes, pos: int) -> bool:
+    """Nothing key-like glued before ``pos``; an escape right before ends the previous token:
+    ``\\nwvz_...`` in a JSON string, ``%3Dwvz_...`` in a URL-encoded log line."""
+    if pos == 0 or data[pos - 1] not in BODY_CHARS:
+        return True
+    if pos >= 2 and data[pos - 2] == 0x5C and data[pos - 1] in b"ntr0":
+        return True
+    return pos >= 3 and data[pos - 3] == 0x25 and data[pos - 2] in _HEX and data[pos - 1] in _HEX
+
+
 def candidates(data: bytes) -> Iterator[Match]:
     """Every token shaped like a key, placeholders included (see ``find_keys``)."""
     find = data.find
     pos = find(PREFIX)
     while pos != -1:
-        if pos == 0 or data[pos - 1] not in BODY_CHARS:
+        if _starts_token(data, pos):
             m = _BODY_RE.match(data, pos + 4)
             if m is not None:
                 n = m.end() - m.start()
