@@ -20,7 +20,7 @@ from tests.helpers import PREFIX, make_key, run_cli
 from wvzscan.finding import redact
 
 KINDS = ("lower32", "mixed40", "uuid", "hex64", "lower16")
-N_SAMPLE = 12  # keys that sample_text places
+N_SAMPLE = 14  # keys that sample_text places
 
 
 def entropy(s: str) -> float:
@@ -42,6 +42,9 @@ def sample_text(keys: list[str]) -> str:
             f"url https://x.example/?key={next(k)}&a=b",
             f"  - {next(k)}",
             f"(key={next(k)})",
+            # An escape right before the key ends the previous token.
+            f'{{"log": "line one\\n{next(k)} line two"}}',
+            f"GET /cb?token%3D{next(k)}&x=1",
             # Not keys: glued to other key characters, too short, masked.
             f"x{PREFIX}{'q7' * 12}",
             f"{PREFIX}short1",

@@ -1,7 +1,7 @@
 """`wvzscan rules`: the detector as a rule file for gitleaks or Kingfisher.
 
 Both tools use regex engines without lookaround (Go RE2; Hyperscan and Rust's regex), so wvzscan's
-boundary ("not preceded by a key character") is a consumed alternative ``(?:^|[^...])`` and the key
+boundary ("not preceded by a key character, or by an escape") is a consumed alternative and the key
 itself is capture group 1 (gitleaks ``secretGroup``, Kingfisher's ``TOKEN``). The body is greedy up
 to the maximum length: a longer run of key characters, which wvzscan ignores, gives its first part
 there. Placeholders are filtered as far as each format can say so: entropy, doc examples, long runs
@@ -31,9 +31,14 @@ _LONG_PLACEHOLDER_WORDS = sorted(w for w in detect.PLACEHOLDER_WORDS if len(w) >
 
 
 def key_pattern() -> str:
-    """The key, boundary emulated: group 1 is the whole key (prefix and body)."""
+    """The key, boundary emulated: group 1 is the whole key (prefix and body).
+
+    Like wvzscan, an escape right before the key ends the previous token: `\\nwvz_...` in a JSON
+    string, `%3Dwvz_...` in a URL-encoded line.
+    """
     prefix = detect.PREFIX.decode("ascii")
-    return f"(?:^|[^{_CHARS}])({prefix}[{_CHARS}]{{{detect.MIN_BODY},{detect.MAX_BODY}}})"
+    before = f"(?:^|[^{_CHARS}]|\\\\[ntr0]|%[0-9A-Fa-f]{{2}})"
+    return f"{before}({prefix}[{_CHARS}]{{{detect.MIN_BODY},{detect.MAX_BODY}}})"
 
 
 def _escape(s: str) -> str:
