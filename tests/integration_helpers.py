@@ -54,3 +54,23 @@ def git_env(path: str, extra: dict[str, str] | None = None) -> dict[str, str]:
 def run(args: list[str], cwd: Path, env: dict[str, str], input: bytes | None = None, timeout: float = 120) -> Proc:
     p = subprocess.run(args, cwd=cwd, env=env, input=input, capture_output=True, timeout=timeout)
     return Proc(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
+
+
+def copy_checkout(dest: Path) -> str:
+    """This checkout as it is now (tracked and new files, not ignored ones), committed in a repository of
+    its own: what a user would get from a clone, without touching this work tree. Returns the commit."""
+    import shutil
+
+    from tests.helpers import git, init_repo
+
+    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    init_repo(dest)
+    for rel in filter(None, listed.split("\0")):
+        src = ROOT / rel
+        if not src.is_file():  # deleted but still in the index
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest / rel)
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "wvzscan under test")
+    return git(dest, "rev-parse", "HEAD")

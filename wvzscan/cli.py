@@ -260,6 +260,7 @@ LazyGroup.lazy = {
     "rules": "wvzscan.commands.rules:rules_cmd",
     "install-hooks": "wvzscan.commands.install_hooks:install_hooks_cmd",
     "github-summary": "wvzscan.commands.github_summary:github_summary_cmd",
+    "ci": "wvzscan.commands.ci:ci_cmd",
 }
 
 
