@@ -14,3 +14,7 @@ def _isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(var, "Ada Lovelace")
     for var in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
         monkeypatch.setenv(var, "ada@example.com")
+
+
+# The Weavz API emulator and the leak-checking CLI harness (tests/weavz_fixtures.py).
+from tests.weavz_fixtures import emulator, tls_emulator, wz, wz_tls  # noqa: E402, F401

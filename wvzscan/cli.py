@@ -257,6 +257,9 @@ class LazyGroup(click.Group):
 
 LazyGroup.lazy = {
     # "repo": "wvzscan.commands.git:repo_cmd",
+    "verify": "wvzscan.commands.weavz:verify_cmd",
+    "revoke": "wvzscan.commands.weavz:revoke_cmd",
+    "rotate": "wvzscan.commands.weavz:rotate_cmd",
     "rules": "wvzscan.commands.rules:rules_cmd",
     "install-hooks": "wvzscan.commands.install_hooks:install_hooks_cmd",
     "github-summary": "wvzscan.commands.github_summary:github_summary_cmd",

@@ -76,6 +76,17 @@ class Finding:
                 where += f":{self.column}"
         return where
 
+    def state(self) -> str:
+        """Status, scope, key name and revocation in a few words, for every report's message."""
+        parts = [self.status]
+        if self.scope:
+            parts.append("org-wide" if self.scope == "org" else f"{self.scope}-scoped")
+        if self.extra.get("key_name"):
+            parts.append(f"name {self.extra['key_name']}")
+        if self.revocation and self.revocation.get("result"):
+            parts.append(f"revocation {self.revocation['result']}")
+        return ", ".join(parts)
+
     def identity(self) -> tuple[Any, ...]:
         """Same key at the same place: reported once."""
         return (self.secret, self.source, self.path, self.line, self.column, self.commit, self.encoding)

@@ -24,9 +24,9 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
                 props.append(f"line={f.line}")
             if f.column is not None:
                 props.append(f"col={f.column}")
-        props.append("title=" + _prop(f"Weavz API key ({f.status})"))
+        props.append("title=" + _prop(f"Weavz API key ({f.state()})"))
         key = f.secret if ctx.show_secrets else f.redacted
-        msg = f"Weavz API key {key} at {f.location()}"
+        msg = f"Weavz API key {key} ({f.state()}) at {f.location()}"
         if f.commit:
             msg += f" (commit {f.commit[:12]})"
         msg += f"; fingerprint {f.fingerprint}. Revoke it and rotate."

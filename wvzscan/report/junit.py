@@ -20,7 +20,7 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
     for f in result.findings:
         case = ET.SubElement(suite, "testcase", classname=f"wvzscan.{f.source}", name=f.location())
         key = f.secret if ctx.show_secrets else f.redacted
-        fail = ET.SubElement(case, "failure", type="weavz-api-key", message=f"Weavz API key {key} ({f.status})")
+        fail = ET.SubElement(case, "failure", type="weavz-api-key", message=f"Weavz API key {key} ({f.state()})")
         fail.text = "\n".join(f"{k}: {v}" for k, v in f.to_dict(ctx.show_secrets).items() if v is not None)
     if not result.findings:
         ET.SubElement(suite, "testcase", classname="wvzscan", name="no leaked Weavz keys")

@@ -38,10 +38,7 @@ def _uri(path: str) -> str:
 
 def _result(f: Finding, ctx: ReportContext) -> dict[str, Any]:
     key = f.secret if ctx.show_secrets else f.redacted
-    text = f"Weavz API key {key} ({f.status}"
-    if f.scope:
-        text += f", {f.scope}-wide" if f.scope == "org" else f", {f.scope}-scoped"
-    text += ")"
+    text = f"Weavz API key {key} ({f.state()})"
     if f.commit:
         text += f" introduced in commit {f.commit[:12]}"
     text += "."

@@ -1,0 +1,271 @@
+"""Revocation: find a leaked key's id without doubt, delete it, prove it dead, write it all down.
+
+Nothing is revoked unless the API confirmed the key live and exactly one key-list entry is it:
+- an org-wide leaked key lists the keys itself; a single entry with its keyPrefix is its own;
+- a workspace-scoped key cannot list keys, so the admin key (WEAVZ_API_KEY) does, and because that
+  list may belong to another organization, the entry is confirmed by probing with the leaked key and
+  watching which entry's lastUsedAt moves;
+- several entries sharing the prefix are told apart the same way; if that does not single one out,
+  nothing is revoked and the candidates are reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wvzscan.finding import fingerprint
+from wvzscan.verify import Verdict, candidates, probe
+from wvzscan.weavz import ApiKey, Client, KeyList, WeavzError, key_label
+
+RESOLVE_ROUNDS = 4  # probes at most; each round waits Settings-independent RESOLVE_WAIT when nothing moved
+
+
+def resolve_wait() -> float:
+    """Seconds to wait for lastUsedAt to tick when a probe did not move it (tests shorten it)."""
+    try:
+        return max(0.0, float(os.environ.get("WVZSCAN_RESOLVE_WAIT", "1.0")))
+    except ValueError:
+        return 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit log
+
+
+class AuditLog:
+    """JSON lines, appended and fsynced before and after each call; fingerprints, never keys."""
+
+    def __init__(self, path: str | None, api_url: str = "") -> None:
+        self.path = path
+        self.api_url = api_url
+        self._fd: int | None = None
+        if path:
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.fchmod(self._fd, 0o600)
+
+    def write(self, action: str, key: str, result: str, **fields: Any) -> None:
+        if self._fd is None:
+            return
+        rec: dict[str, Any] = {
+            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "action": action,
+            "fingerprint": fingerprint(key),
+            "key_prefix": key[:8],
+            "key_id": None,
+            "key_name": None,
+            "where": None,
+            "result": result,
+            "error": None,
+            "api_url": self.api_url,
+        }
+        rec.update(fields)
+        os.write(self._fd, (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8"))
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Id resolution
+
+
+@dataclass
+class Resolution:
+    record: ApiKey | None = None
+    problem: str | None = None  # why the id could not be resolved
+    candidates: list[str] = field(default_factory=list)
+    via: str = "self"  # which key listed (and will delete): "self" or "admin"
+
+
+def resolve(
+    client: Client,
+    key: str,
+    verdict: Verdict,
+    admin_key: str | None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Resolution:
+    if verdict.status != "live":
+        return Resolution(problem=f"not live ({verdict.status}: {verdict.reason})")
+    if verdict.scope == "org":
+        lister, via = key, "self"
+    elif admin_key:
+        lister, via = admin_key, "admin"
+    elif verdict.scope == "workspace":
+        return Resolution(
+            problem="workspace-scoped key: set WEAVZ_API_KEY to an org-wide key to resolve its id",
+            via="admin",
+        )
+    else:
+        return Resolution(problem=f"scope unknown and no WEAVZ_API_KEY to list keys ({verdict.reason})")
+    who = "the key itself" if via == "self" else "WEAVZ_API_KEY"
+    try:
+        listing = client.list_keys(lister)
+    except WeavzError as e:
+        return Resolution(problem=f"listing keys with {who} failed: {e.reason}", via=via)
+    if not listing.complete:
+        return Resolution(
+            problem=f"key list shows {len(listing.keys)} of {listing.total} keys (pagination is not documented)",
+            via=via,
+        )
+    found = candidates(listing, key, verdict.scope)
+    if not found:
+        where = "" if via == "self" else " (is the key from another organization?)"
+        return Resolution(problem=f"no entry with prefix {key[:8]} in the key list{where}", via=via)
+    if len(found) == 1 and via == "self":
+        return Resolution(record=found[0], via=via)
+    # The admin's list may be another organization's, and shared prefixes need telling apart:
+    # the entry whose lastUsedAt moves after a probe with the leaked key is the leaked key.
+    needed = 1 if len(found) == 1 else 2
+    return _by_last_used(client, key, lister, listing, found, needed, sleep, via)
+
+
+def _by_last_used(
+    client: Client,
+    key: str,
+    lister: str,
+    listing: KeyList,
+    found: list[ApiKey],
+    needed: int,
+    sleep: Callable[[float], None],
+    via: str,
+) -> Resolution:
+    ids = [c.id for c in found]
+    before = {c.id: c.last_used_at for c in found}
+    moved_ever: set[str] = set()
+    confirmations = 0
+    for _ in range(RESOLVE_ROUNDS):
+        status, reason, _answer = probe(client, key)
+        if status != "live":
+            return Resolution(problem=f"probe while resolving the id: {status} ({reason})", candidates=ids, via=via)
+        try:
+            after_list = client.list_keys(lister)
+        except WeavzError as e:
+            return Resolution(problem=f"listing keys again failed: {e.reason}", candidates=ids, via=via)
+        after = {k.id: k.last_used_at for k in after_list.keys if k.id in before}
+        moved = {i for i in before if i in after and after[i] != before[i]}
+        moved_ever |= moved
+        if len(moved_ever) > 1:
+            break  # someone else is using a key with the same prefix right now: refuse
+        if len(moved) == 1:
+            confirmations += 1
+            if confirmations >= needed:
+                (winner,) = moved_ever
+                rec = next(k for k in after_list.keys if k.id == winner)
+                return Resolution(record=rec, via=via)
+        else:
+            sleep(resolve_wait())  # lastUsedAt may tick in whole seconds, or lag
+        before = {i: after.get(i) for i in before}
+    n = len(found)
+    what = f"{n} keys share prefix {key[:8]}" if n > 1 else f"the only entry with prefix {key[:8]}"
+    why = "lastUsedAt moved on several" if len(moved_ever) > 1 else "lastUsedAt did not confirm it"
+    return Resolution(problem=f"{what}; {why}", candidates=ids, via=via)
+
+
+# ---------------------------------------------------------------------------------------------
+# Revocation
+
+
+@dataclass
+class Target:
+    """One unique live key to revoke, with everything the plan and the audit log need."""
+
+    key: str
+    verdict: Verdict
+    where: str
+    resolution: Resolution = field(default_factory=Resolution)
+    is_admin: bool = False
+
+    @property
+    def key_id(self) -> str | None:
+        r = self.resolution.record
+        return r.id if r is not None else None
+
+    @property
+    def key_name(self) -> str | None:
+        r = self.resolution.record
+        return r.name if r is not None else None
+
+    def describe(self) -> str:
+        scope = {"org": "org-wide", "workspace": "workspace-scoped"}.get(self.verdict.scope or "", "scope unknown")
+        head = f"{key_label(self.key)} {scope}, found at {self.where}"
+        if self.resolution.problem:
+            s = f"cannot revoke {head}: {self.resolution.problem}"
+            if self.resolution.candidates:
+                s += f" (candidates: {', '.join(self.resolution.candidates)})"
+            return s
+        name = f' "{self.key_name}"' if self.key_name else ""
+        return f"revoke {self.key_id}{name}: {head}{' (WEAVZ_API_KEY itself, last)' if self.is_admin else ''}"
+
+
+@dataclass
+class Outcome:
+    result: str  # revoked | dry-run | failed | skipped
+    key_id: str | None
+    reason: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"result": self.result, "key_id": self.key_id, "reason": self.reason}
+
+
+def order(targets: list[Target]) -> list[Target]:
+    """The admin key, when itself leaked, goes last: the others may need it."""
+    return sorted(targets, key=lambda t: t.is_admin)
+
+
+def confirm_dead(client: Client, key: str, sleep: Callable[[float], None] = time.sleep) -> tuple[str, str]:
+    """Re-verify after DELETE; a live answer is retried briefly in case deletion takes a moment to spread."""
+    status, reason = "unknown", "not checked"
+    for attempt in range(3):
+        status, reason, _ = probe(client, key)
+        if status != "live":
+            break
+        if attempt < 2:
+            sleep(max(client.settings.backoff, 0.05) * (2**attempt))
+    return status, reason
+
+
+def revoke_one(
+    client: Client,
+    t: Target,
+    admin_key: str | None,
+    audit: AuditLog,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    if t.resolution.problem or t.key_id is None:
+        reason = t.resolution.problem or "id not resolved"
+        if t.resolution.candidates:
+            reason += f" (candidates: {', '.join(t.resolution.candidates)})"
+        audit.write("revoke", t.key, "failed", where=t.where, error=reason)
+        return Outcome("failed", None, reason)
+    credential = t.key if t.resolution.via == "self" else admin_key
+    assert credential is not None
+    ids = {"key_id": t.key_id, "key_name": t.key_name, "where": t.where}
+    audit.write("revoke", t.key, "started", **ids)
+    try:
+        deleted = client.delete_key(credential, t.key_id)
+    except WeavzError as e:
+        audit.write("revoke", t.key, "failed", **ids, error=f"DELETE: {e.reason}")
+        # The DELETE may have taken effect with its answer lost: the re-check below tells.
+        status, reason = confirm_dead(client, t.key, sleep)
+        audit.write("verify-dead", t.key, status, **ids, error=None if status == "invalid" else reason)
+        if status == "invalid":
+            return Outcome("revoked", t.key_id, f"DELETE failed ({e.reason}) but the key is now dead ({reason})")
+        return Outcome("failed", t.key_id, f"DELETE failed: {e.reason}")
+    audit.write("revoke", t.key, deleted, **ids)
+    status, reason = confirm_dead(client, t.key, sleep)
+    audit.write("verify-dead", t.key, status, **ids, error=None if status == "invalid" else reason)
+    what = "already revoked (404)" if deleted == "not-found" else "deleted"
+    if status == "invalid":
+        return Outcome("revoked", t.key_id, f"{what}; now {reason}")
+    if status == "live":
+        return Outcome("failed", t.key_id, f"{what}, but still live: {reason}")
+    return Outcome("failed", t.key_id, f"{what}, but could not prove it dead: {reason}")

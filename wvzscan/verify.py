@@ -1,0 +1,181 @@
+"""Is a key live? One set of requests per unique key, run concurrently.
+
+The rules (weavz-api.md): 2xx and 403 from the API prove a key authenticated (live); 401 proves it is
+unknown, revoked or expired (invalid); anything else (429 after retries, 5xx, timeouts, TLS and network
+errors, redirects, bodies that are not the API's) is ``unknown``: never ``invalid`` on a guess.
+
+Per key: ``GET /api/v1/workspaces`` (the probe), and for live keys ``GET /api/v1/api-keys`` (200: the key
+is org-wide and its own record is in the list; 403: workspace-scoped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from wvzscan.weavz import (
+    Answer,
+    ApiKey,
+    Client,
+    Forbidden,
+    KeyList,
+    Unauthorized,
+    WeavzError,
+)
+
+PROBE = "/api/v1/workspaces"
+
+
+@dataclass
+class Verdict:
+    status: str  # live | invalid | unknown
+    reason: str
+    scope: str | None = None  # org | workspace, for live keys when known
+    record: ApiKey | None = None  # the key's own entry in the key list, when it is unambiguous
+    candidates: list[ApiKey] = field(default_factory=list)  # several entries share the prefix
+    workspace_ids: list[str] | None = None  # what the probe showed the key may see
+
+    def extra(self) -> dict[str, Any]:
+        """Fields for Finding.extra."""
+        out: dict[str, Any] = {}
+        if self.record is not None:
+            out.update({k: v for k, v in self.record.meta().items() if v is not None})
+        elif self.candidates:
+            out["key_candidates"] = sorted(c.id for c in self.candidates)
+        if "key_workspace_ids" not in out and self.scope == "workspace" and self.workspace_ids is not None:
+            out["key_workspace_ids"] = self.workspace_ids
+        return out
+
+
+def judge(a: Answer) -> tuple[str, str]:
+    """Status and reason from the probe's answer."""
+    where = f"from {a.path}"
+    if a.text_kind == "html":
+        # A login page or a proxy's error page: not the Weavz API, so the key's fate is unknown.
+        return "unknown", f"{a.status} with an HTML page {where}"
+    if a.status == 401:
+        return "invalid", f"401 {where}"
+    if a.status == 403:
+        return "live", f"403{' ' + a.code if a.code else ''} {where}"
+    if 200 <= a.status < 300:
+        if a.text_kind != "json":
+            return "unknown", f"{a.status} {where} without a JSON body"
+        return "live", f"{a.status} {where}"
+    return "unknown", f"unexpected {a.status} {where}"
+
+
+def probe(client: Client, key: str) -> tuple[str, str, Answer | None]:
+    try:
+        a = client.list_workspaces(key)
+    except WeavzError as e:
+        return "unknown", e.reason, None
+    status, reason = judge(a)
+    return status, reason, a
+
+
+def _visible_workspaces(a: Answer | None) -> list[str] | None:
+    body = a.body if a is not None and 200 <= a.status < 300 else None
+    items = body.get("workspaces") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        return None
+    return sorted(str(w["id"]) for w in items if isinstance(w, dict) and "id" in w)
+
+
+def not_expired(k: ApiKey, now: dt.datetime | None = None) -> bool:
+    if not k.expires_at:
+        return True
+    try:
+        t = dt.datetime.fromisoformat(k.expires_at.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return t > (now or dt.datetime.now(dt.timezone.utc))
+
+
+def candidates(keys: KeyList, key: str, scope: str | None) -> list[ApiKey]:
+    """Entries that could be ``key``: same keyPrefix, same scope (when known), not expired."""
+    return [k for k in keys.keys if k.key_prefix == key[:8] and (scope is None or k.scope == scope) and not_expired(k)]
+
+
+def verify_key(client: Client, key: str, admin_list: Callable[[], KeyList | None] | None = None) -> Verdict:
+    status, reason, answer = probe(client, key)
+    if status != "live":
+        return Verdict(status, reason)
+    v = Verdict("live", reason, workspace_ids=_visible_workspaces(answer))
+    try:
+        own = client.list_keys(key)
+    except Forbidden:
+        v.scope = "workspace"
+    except Unauthorized:
+        v.reason += "; 401 from /api/v1/api-keys right after (scope unknown)"
+        return v
+    except WeavzError as e:
+        v.reason += f"; scope unknown ({e.reason})"
+        return v
+    else:
+        v.scope = "org"
+        _attach(v, own, key)
+        return v
+    if admin_list is not None:
+        listing = admin_list()
+        if listing is not None:
+            _attach(v, listing, key)
+    return v
+
+
+def _attach(v: Verdict, listing: KeyList, key: str) -> None:
+    found = candidates(listing, key, v.scope)
+    if len(found) == 1 and listing.complete:
+        v.record = found[0]
+    elif len(found) > 1:
+        v.candidates = found
+
+
+class _AdminList:
+    """The admin key's key list, fetched once and shared by every workspace-scoped key."""
+
+    def __init__(self, client: Client, admin_key: str | None) -> None:
+        self.client = client
+        self.admin_key = admin_key
+        self._lock = threading.Lock()
+        self._done = False
+        self._value: KeyList | None = None
+        self.error: str | None = None
+
+    def __call__(self) -> KeyList | None:
+        if self.admin_key is None:
+            return None
+        with self._lock:
+            if not self._done:
+                self._done = True
+                try:
+                    self._value = self.client.list_keys(self.admin_key)
+                except WeavzError as e:
+                    self.error = f"WEAVZ_API_KEY could not list keys: {e.reason}"
+            return self._value
+
+
+def verify_all(
+    client: Client,
+    keys: Iterable[str],
+    admin_key: str | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> dict[str, Verdict]:
+    """Verdicts for each unique key, verified concurrently (the client bounds the parallelism)."""
+    unique = list(dict.fromkeys(keys))
+    admin_list = _AdminList(client, admin_key)
+    out: dict[str, Verdict] = {}
+    workers = max(1, min(client.settings.concurrency, len(unique)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wvz-verify") as pool:
+        for n, (key, verdict) in enumerate(
+            zip(unique, pool.map(lambda k: verify_key(client, k, admin_list), unique), strict=True), 1
+        ):
+            out[key] = verdict
+            if on_done is not None:
+                on_done(n)
+    return out
