@@ -268,6 +268,10 @@ LazyGroup.lazy = {
     "revoke": "wvzscan.commands.weavz:revoke_cmd",
     "rotate": "wvzscan.commands.weavz:rotate_cmd",
     "keys": "wvzscan.commands.keys:keys_cmd",
+    "rules": "wvzscan.commands.rules:rules_cmd",
+    "install-hooks": "wvzscan.commands.install_hooks:install_hooks_cmd",
+    "github-summary": "wvzscan.commands.github_summary:github_summary_cmd",
+    "ci": "wvzscan.commands.ci:ci_cmd",
 }
 
 

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The GitHub Action's step (action.yml): install wvzscan from the action's own checkout into a
+# virtual environment of its own, scan, write SARIF, annotations, the job summary and the step
+# outputs, and exit with wvzscan's exit code. Inputs arrive as INPUT_* environment variables (never
+# spliced into the script, so no input can inject shell code).
+set -uo pipefail
+
+fail() {
+    echo "::error title=wvzscan::$1"
+    exit 2
+}
+
+action_path=${GITHUB_ACTION_PATH:-}
+[ -n "$action_path" ] || fail "GITHUB_ACTION_PATH is not set: this script runs as a GitHub Action step"
+tmp=${RUNNER_TEMP:-}
+[ -n "$tmp" ] || tmp=$(mktemp -d)
+venv="$tmp/wvzscan-venv"
+python=${INPUT_PYTHON:-python3}
+
+mode=${INPUT_MODE:-ci}
+case "$mode" in
+    ci | repo) ;;
+    *) fail "input 'mode' must be 'ci' or 'repo', got '$mode'" ;;
+esac
+fail_on=${INPUT_FAIL_ON:-any}
+case "$fail_on" in
+    any | live | none) ;;
+    *) fail "input 'fail-on' must be 'any', 'live' or 'none', got '$fail_on'" ;;
+esac
+is_true() {
+    case "$1" in
+        true | True | TRUE | yes | 1) return 0 ;;
+        false | False | FALSE | no | 0 | "") return 1 ;;
+        *) fail "a true/false input got '$1'" ;;
+    esac
+}
+sarif=${INPUT_SARIF_FILE:-wvzscan.sarif}
+
+echo "::group::Install wvzscan"
+if [ ! -x "$venv/bin/wvzscan" ]; then
+    "$python" -m venv "$venv" || fail "could not create a virtual environment with $python"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$action_path" ||
+        fail "could not install wvzscan from $action_path"
+fi
+"$venv/bin/wvzscan" --version
+echo "::endgroup::"
+
+args=("$mode")
+if [ -n "${INPUT_PATH:-}" ]; then
+    args+=("$INPUT_PATH")
+fi
+json="$tmp/wvzscan-report.json"
+rm -f "$json"
+args+=(--format github --report "sarif:$sarif" --report "json:$json" --fail-on "$fail_on")
+if is_true "${INPUT_REVOKE:-false}"; then
+    # The input is the confirmation: there is no terminal to ask on.
+    args+=(--revoke --yes)
+elif is_true "${INPUT_VERIFY:-false}"; then
+    args+=(--verify)
+fi
+if [ -n "${INPUT_API_URL:-}" ]; then
+    args+=(--api-url "$INPUT_API_URL")
+fi
+if [ -n "${INPUT_ARGS:-}" ]; then
+    # Extra arguments, split like a shell would (quotes work), without running a shell on them.
+    split='import shlex, sys; sys.stdout.write("".join(a + "\0" for a in shlex.split(sys.argv[1])))'
+    "$venv/bin/python" -c "$split" "$INPUT_ARGS" >"$tmp/wvzscan-args" 2>/dev/null ||
+        fail "input 'args' could not be split into arguments (unbalanced quotes?): $INPUT_ARGS"
+    while IFS= read -r -d '' a; do
+        args+=("$a")
+    done <"$tmp/wvzscan-args"
+fi
+
+echo "wvzscan ${args[*]}"
+"$venv/bin/wvzscan" "${args[@]}"
+code=$?
+
+"$venv/bin/wvzscan" github-summary --report "$json" --exit-code "$code" --sarif-file "$sarif" ||
+    echo "::warning title=wvzscan::could not write the job summary"
+rm -f "$json"
+exit "$code"

@@ -1,0 +1,156 @@
+"""The GitHub Action's step, run locally the way a runner runs it.
+
+The `run:` of action.yml's step goes to `bash --noprofile --norc -eo pipefail` (GitHub's `shell: bash`)
+with the step's `env:` after `${{ inputs.* }}` substitution, under a simulated GitHub environment: a
+pull_request payload at GITHUB_EVENT_PATH, summary and output files, GITHUB_ACTION_PATH at a copy of this
+checkout and a temporary repository as the workspace. The action installs wvzscan from that copy (pip,
+dependencies from the package index) once per module; later runs reuse the virtualenv, as one job would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import ROOT, commit_file, git, init_repo, make_key
+from tests.integration_helpers import SYSTEM_PATH, Proc, copy_checkout, git_env, run
+
+yaml = pytest.importorskip("yaml")
+
+
+@pytest.fixture(scope="module")
+def gh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("action")
+    action_path = tmp / "wvzscan-action"
+    copy_checkout(action_path)
+    origin = init_repo(tmp / "origin")
+    old = make_key()
+    commit_file(origin, "a.py", f"KEY = '{old}'\n", "old key")
+    base = commit_file(origin, "a.py", "KEY = None\n", "fix")
+    git(origin, "checkout", "-q", "-b", "feature")
+    new = make_key("mixed40")
+    head = commit_file(origin, "src/app.py", f"client = Weavz('{new}')\n", "new key")
+    workspace = tmp / "workspace"
+    git(tmp, "clone", "-q", f"file://{origin}", str(workspace))
+    git(workspace, "checkout", "-q", head)
+    event = tmp / "event.json"
+    event.write_text(
+        json.dumps({"number": 9, "pull_request": {"number": 9, "base": {"sha": base}, "head": {"sha": head}}})
+    )
+    runner_temp = tmp / "runner-temp"
+    runner_temp.mkdir()
+    return {
+        "tmp": tmp,
+        "action_path": action_path,
+        "workspace": workspace,
+        "event": event,
+        "runner_temp": runner_temp,
+        "old": old,
+        "new": new,
+        "n": 0,
+    }
+
+
+def run_action(gh: dict[str, Any], inputs: dict[str, str] | None = None) -> tuple[Proc, str, dict[str, str]]:
+    action = yaml.safe_load((gh["action_path"] / "action.yml").read_text())
+    given = {name: spec.get("default", "") for name, spec in action["inputs"].items()}
+    given["python"] = sys.executable  # any Python 3.10+; the runner's would be python3
+    given.update(inputs or {})
+    gh["n"] += 1
+    summary, output = gh["tmp"] / f"summary-{gh['n']}.md", gh["tmp"] / f"output-{gh['n']}"
+    env = git_env(
+        SYSTEM_PATH,
+        {
+            "GITHUB_ACTIONS": "true",
+            "CI": "true",
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(gh["event"]),
+            "GITHUB_WORKSPACE": str(gh["workspace"]),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_ACTION_PATH": str(gh["action_path"]),
+            "RUNNER_TEMP": str(gh["runner_temp"]),
+        },
+    )
+    (step,) = action["runs"]["steps"]
+    for k, v in step["env"].items():
+        env[k] = re.sub(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", lambda m: given[m.group(1)], v)
+    script = gh["tmp"] / f"step-{gh['n']}.sh"
+    script.write_text(step["run"])
+    p = run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], gh["workspace"], env, timeout=600)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines()) if output.exists() else {}
+    return p, summary.read_text() if summary.exists() else "", outputs
+
+
+def test_pull_request_with_a_key(gh: dict[str, Any]) -> None:
+    p, summary, outputs = run_action(gh, {"sarif-file": "wvzscan.sarif"})
+    assert p.code == 1, p.out + p.err
+    # Annotations on stdout, the full key nowhere.
+    assert re.search(r"^::error file=src/app\.py,line=1,col=\d+,title=", p.out, re.M), p.out
+    for text in (p.out, p.err, summary):
+        assert gh["new"] not in text and gh["old"] not in text
+    # Only the pull request's commits: the old key on main is not reported.
+    assert gh["new"][:8] in summary and gh["old"][:8] not in summary
+    assert summary.startswith("## wvzscan: 1 Weavz API key found")
+    assert outputs == {
+        "findings": "1",
+        "unique-keys": "1",
+        "live": "0",
+        "errors": "0",
+        "exit-code": "1",
+        "sarif-file": "wvzscan.sarif",
+    }
+    sarif = json.loads((gh["workspace"] / "wvzscan.sarif").read_text())
+    (result,) = sarif["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/app.py"
+
+
+def test_repo_mode_extra_args_and_fail_on_none(gh: dict[str, Any]) -> None:
+    p, summary, outputs = run_action(
+        gh,
+        {"mode": "repo", "fail-on": "none", "args": "--exclude 'src/*' --no-inline-allow", "sarif-file": "all.sarif"},
+    )
+    assert p.code == 0, p.out + p.err
+    assert outputs["exit-code"] == "0" and outputs["findings"] == "1"  # the old key; src/ excluded
+    assert gh["old"][:8] in summary
+    assert (gh["workspace"] / "all.sarif").is_file()
+
+
+def test_bad_inputs_fail_clearly(gh: dict[str, Any]) -> None:
+    p, _, _ = run_action(gh, {"mode": "everything"})
+    assert p.code == 2 and "::error title=wvzscan::input 'mode' must be 'ci' or 'repo'" in p.out
+    p, _, _ = run_action(gh, {"args": "--exclude 'unbalanced"})
+    assert p.code == 2 and "could not be split" in p.out
+    p, _, _ = run_action(gh, {"verify": "maybe"})
+    assert p.code == 2 and "true/false" in p.out
+
+
+def test_the_installed_package_carries_the_hooks(gh: dict[str, Any], tmp_path: Path) -> None:
+    """The action's install is a real pip install: install-hooks works from it (package data)."""
+    run_action(gh, {"fail-on": "none"})
+    wvzscan = gh["runner_temp"] / "wvzscan-venv" / "bin" / "wvzscan"
+    repo = init_repo(tmp_path / "r")
+    p = run([str(wvzscan), "install-hooks"], repo, git_env(SYSTEM_PATH))
+    assert p.code == 0, p.err
+    assert (repo / ".git" / "hooks" / "pre-commit").read_bytes() == (ROOT / "hooks" / "pre-commit").read_bytes()
+
+
+def test_docs_workflow_uses_this_action_as_tested() -> None:
+    text = (ROOT / "docs" / "integrations.md").read_text()
+    block = re.search(r"```yaml\n(name: wvzscan\n.*?)```", text, re.S)
+    assert block, "the workflow example is missing from docs/integrations.md"
+    workflow = yaml.safe_load(block.group(1))
+    steps = workflow["jobs"]["wvzscan"]["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@") and steps[0]["with"]["fetch-depth"] == 0
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    ours = steps[1]
+    assert set(ours["with"]) <= set(action["inputs"])
+    assert ours["with"]["mode"] in ("ci", "repo")
+    assert steps[2]["uses"].startswith("github/codeql-action/upload-sarif@")
+    assert steps[2]["with"]["sarif_file"] == ours["with"]["sarif-file"]
+    assert "WEAVZ_API_KEY" in ours["env"]

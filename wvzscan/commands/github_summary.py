@@ -1,0 +1,153 @@
+"""`wvzscan github-summary` (hidden): the GitHub Action's job summary and step outputs.
+
+The action (action.yml, scripts/action.sh) runs a scan with a JSON report, then this command turns
+the report into Markdown for $GITHUB_STEP_SUMMARY and `name=value` lines for $GITHUB_OUTPUT. Only
+redacted keys are written, whatever the report holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import click
+
+EXIT_MEANING = {
+    0: "nothing to report under the --fail-on policy",
+    1: "findings under the --fail-on policy",
+    2: "the scan could not be done as asked",
+    3: "no finding, but the scan was incomplete",
+}
+MAX_ROWS = 50  # the summary is for people; the SARIF and JSON reports hold everything
+
+
+def _cell(v: Any) -> str:
+    """A Markdown table cell: pipes, backticks and line breaks cannot break the table."""
+    s = "" if v is None else str(v)
+    return s.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("\r", " ").replace("\n", " ")
+
+
+def _code(v: Any) -> str:
+    s = _cell(v)
+    return f"`{s}`" if s else ""
+
+
+def counts(report: dict[str, Any] | None) -> dict[str, int]:
+    findings = report.get("findings", []) if report else []
+    return {
+        "findings": len(findings),
+        "unique-keys": len({f.get("fingerprint") for f in findings}),
+        "live": len({f.get("fingerprint") for f in findings if f.get("status") == "live"}),
+        "errors": len(report.get("errors", [])) if report else 0,
+    }
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def markdown(report: dict[str, Any] | None, exit_code: int, title: str) -> str:
+    if report is None:
+        return (
+            f"## {title}: could not run\n\nwvzscan exited with code {exit_code} "
+            f"({EXIT_MEANING.get(exit_code, 'unexpected')}) before writing a report; the job log says why.\n"
+        )
+    c = counts(report)
+    findings: list[dict[str, Any]] = report.get("findings", [])
+    if findings:
+        head = f"## {title}: {_plural(c['unique-keys'], 'Weavz API key')} found"
+        if c["live"]:
+            head += f", {c['live']} live"
+    elif c["errors"]:
+        head = f"## {title}: no key found, but the scan was incomplete"
+    else:
+        head = f"## {title}: no Weavz API key found"
+    out = [head, ""]
+    for note in report.get("notes", []):
+        out.append(f"- {_cell(note)}")
+    stats = report.get("stats", {})
+    out.append(
+        f"- {_plural(stats.get('objects_scanned', 0), 'object')} scanned, exit code {exit_code} "
+        f"({EXIT_MEANING.get(exit_code, 'unexpected')})"
+    )
+    suppressed = stats.get("suppressed") or {}
+    if suppressed:
+        out.append("- suppressed: " + ", ".join(f"{n} by {why}" for why, n in sorted(suppressed.items())))
+    out.append("")
+    if findings:
+        out += _table(findings)
+        out += [
+            "",
+            "Revoke every key found here and create a replacement (`wvzscan revoke -`, `wvzscan rotate -`):",
+            "removing it from the code does not make it safe, it stays in the history.",
+            "",
+        ]
+    errors = report.get("errors", [])
+    if errors:
+        out.append(f"**{_plural(len(errors), 'item')} could not be read:**")
+        out.append("")
+        out += [f"- {_code(e.get('where'))}: {_cell(e.get('message'))}" for e in errors[:MAX_ROWS]]
+        if len(errors) > MAX_ROWS:
+            out.append(f"- ... and {len(errors) - MAX_ROWS} more (see the JSON or SARIF report)")
+        out.append("")
+    return "\n".join(out)
+
+
+def _table(findings: Iterable[dict[str, Any]]) -> list[str]:
+    rows = ["| Key | Status | Location | Commit | Author |", "|---|---|---|---|---|"]
+    findings = list(findings)
+    for f in findings[:MAX_ROWS]:
+        where = f.get("path") or "<stdin>"
+        if f.get("line") is not None:
+            where += f":{f['line']}"
+        status = f.get("status") or ""
+        if f.get("scope"):
+            status += f" ({f['scope']})"
+        commit = (f.get("commit") or "")[:12]
+        cells = [_code(f.get("redacted")), _cell(status), _code(where), _code(commit), _cell(f.get("author"))]
+        rows.append("| " + " | ".join(cells) + " |")
+    if len(findings) > MAX_ROWS:
+        rows.append(f"| ... | | {len(findings) - MAX_ROWS} more in the SARIF and JSON reports | | |")
+    return rows
+
+
+def _append(path: str, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(text)
+
+
+@click.command("github-summary", hidden=True)
+@click.option("--report", "report_path", required=True, type=click.Path(dir_okay=False), help="wvzscan's JSON report.")
+@click.option("--exit-code", type=int, required=True, help="wvzscan's exit code.")
+@click.option("--title", default="wvzscan", show_default=True)
+@click.option("--sarif-file", default="", help="Where the SARIF report was written (an output).")
+def github_summary_cmd(report_path: str, exit_code: int, title: str, sarif_file: str) -> None:
+    """Write the job summary ($GITHUB_STEP_SUMMARY) and outputs ($GITHUB_OUTPUT) for a scan."""
+    from wvzscan.cli import UserError
+
+    report: dict[str, Any] | None = None
+    try:
+        with open(report_path, encoding="utf-8") as f:
+            loaded = json.load(f)
+        report = loaded if isinstance(loaded, dict) else None
+    except FileNotFoundError:
+        report = None  # wvzscan stopped before reporting (exit 2): the summary says so
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot read the report {report_path}: {e}") from None
+    c = counts(report)
+    outputs = {**c, "exit-code": exit_code, "sarif-file": sarif_file}
+    lines = "".join(f"{k}={v}\n" for k, v in outputs.items())
+    md = markdown(report, exit_code, title)
+    summary, output = os.environ.get("GITHUB_STEP_SUMMARY"), os.environ.get("GITHUB_OUTPUT")
+    try:
+        if summary:
+            _append(summary, md + "\n")
+        if output:
+            _append(output, lines)
+    except OSError as e:
+        raise UserError(f"cannot write the GitHub summary or outputs: {e.strerror}") from None
+    if not summary and not output:
+        click.echo(md, nl=False)
+        click.echo(lines, nl=False)
