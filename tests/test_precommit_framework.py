@@ -118,11 +118,6 @@ def test_installed_hooks_commit_and_push(tmp_path: Path, hook_repo: tuple[Path, 
     assert git(remote, "rev-parse", "main") == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="feat-git's `wvzscan push` reads only PRE_COMMIT_FROM_REF/TO_REF; for a push down to the root commit "
-    "pre-commit sets only PRE_COMMIT_LOCAL_BRANCH and PRE_COMMIT=1, so nothing is scanned (reported to the lead)",
-)
 def test_first_push_of_a_branch_is_scanned(tmp_path: Path, hook_repo: tuple[Path, str], env: dict[str, str]) -> None:
     """Pushing history down to the root commit: pre-commit passes no range, only PRE_COMMIT_LOCAL_BRANCH."""
     repo = init_repo(tmp_path / "project")

@@ -227,10 +227,14 @@ def push_cmd(hook_args: tuple[str, ...], opts: ScanOptions) -> None:
     on a terminal, it scans the commits not yet on any remote-tracking branch.
     """
     repo = _open(".")
-    from_ref = os.environ.get("PRE_COMMIT_FROM_REF") or os.environ.get("PRE_COMMIT_SOURCE")
-    to_ref = os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_ORIGIN")
+    # pre-commit's names; older releases call them ORIGIN (the from ref) and SOURCE (the to ref).
+    from_ref = os.environ.get("PRE_COMMIT_FROM_REF") or os.environ.get("PRE_COMMIT_ORIGIN")
+    to_ref = os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_SOURCE")
+    # A push that reaches the root commit (a new repository's first push) gets neither from
+    # pre-commit, and an empty stdin: scan what the local branch has that no remote has.
+    pre_commit_first_push = bool(os.environ.get("PRE_COMMIT")) and not (from_ref and to_ref)
     lines: list[str] = []
-    if not (from_ref and to_ref) and not sys.stdin.isatty():
+    if not (from_ref and to_ref) and not pre_commit_first_push and not sys.stdin.isatty():
         lines = sys.stdin.read().splitlines()
 
     def produce(scanner: Any, result: Any) -> None:
@@ -240,6 +244,8 @@ def push_cmd(hook_args: tuple[str, ...], opts: ScanOptions) -> None:
         def go() -> None:
             if from_ref and to_ref:
                 ranges = [range_revs(repo, from_ref, to_ref, result)]
+            elif pre_commit_first_push:
+                ranges = [range_revs(repo, None, os.environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD", result)]
             elif sys.stdin.isatty():
                 ranges = [range_revs(repo, None, "HEAD", result)]
             else:
