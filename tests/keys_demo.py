@@ -2,7 +2,7 @@
 
     python -m tests.keys_demo [text|json|markdown|...]
 
-starts the emulator, seeds the organization and runs the real CLI against it (the output in docs/keys.md
+starts the emulator, seeds the organization and runs the real CLI against it (the output in README.md
 comes from here). Tests use ``seed_demo_org`` too.
 """
 

@@ -141,9 +141,9 @@ def test_the_installed_package_carries_the_hooks(gh: dict[str, Any], tmp_path: P
 
 
 def test_docs_workflow_uses_this_action_as_tested() -> None:
-    text = (ROOT / "docs" / "integrations.md").read_text()
+    text = (ROOT / "README.md").read_text()
     block = re.search(r"```yaml\n(name: wvzscan\n.*?)```", text, re.S)
-    assert block, "the workflow example is missing from docs/integrations.md"
+    assert block, "the workflow example is missing from README.md"
     workflow = yaml.safe_load(block.group(1))
     steps = workflow["jobs"]["wvzscan"]["steps"]
     assert steps[0]["uses"].startswith("actions/checkout@") and steps[0]["with"]["fetch-depth"] == 0

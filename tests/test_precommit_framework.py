@@ -44,9 +44,9 @@ def pre_commit(args: list[str], cwd: Path, env: dict[str, str]) -> Proc:
 
 def docs_config(repo: Path, rev: str) -> str:
     """The README's .pre-commit-config.yaml example, pointed at the copy of this checkout."""
-    text = (ROOT / "docs" / "integrations.md").read_text()
+    text = (ROOT / "README.md").read_text()
     block = re.search(r"```yaml\n(repos:\n.*?)```", text, re.S)
-    assert block, "the pre-commit config example is missing from docs/integrations.md"
+    assert block, "the pre-commit config example is missing from README.md"
     config = block.group(1)
     config = re.sub(r"repo: \S+", f"repo: {repo}", config, count=1)
     return re.sub(r"rev: \S+", f"rev: {rev}", config, count=1)
