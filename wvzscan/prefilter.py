@@ -14,8 +14,9 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-# Below this size the per-call overhead of a Hyperscan scan outweighs the passes it saves.
-MIN_BYTES = 16 * 1024
+# Below this size a few bytes.find calls cost less than one Hyperscan call (about 1 us); above it,
+# Hyperscan wins: 3 us against 5 us for the plain `wvz` search alone on a 5 KB source file.
+MIN_BYTES = 256
 
 
 class Prefilter:
@@ -51,9 +52,12 @@ class Prefilter:
 
     def find(self, data: bytes) -> dict[bytes, list[int]] | None:
         """Start offsets of every needle in ``data`` (sorted), or None when callers should search
-        themselves (no Hyperscan, or content too small for it to pay)."""
+        themselves (no Hyperscan, or content too small for it to pay). An empty dict: no needle at
+        all, the common case, so callers can stop at once."""
         if len(data) < MIN_BYTES or not self.available:
             return None
         self._hits = {}
         self._db.scan(data, match_event_handler=self._on_match)
+        if not self._hits:
+            return {}
         return {n: sorted(self._hits.get(i, ())) for i, n in enumerate(self.needles)}

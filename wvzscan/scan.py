@@ -45,6 +45,8 @@ def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES) -> Iterator[Hi
     # `wvz` rather than `wvz_`: one pass serves the plain scan and the partly encoded prefixes
     # (`wvz%5F`, `wvz\u005f`); on ordinary content it is the only pass the plain scan makes.
     needles = _PREFILTER.find(data) if rules.decode else None
+    if needles == {}:
+        return  # no needle of any encoding: nothing can start here
     has_wvz = bool(needles[b"wvz"]) if needles is not None else b"wvz" in data
     found: dict[int, tuple[str, int, str, int | None, int | None]] = {}
     if has_wvz:

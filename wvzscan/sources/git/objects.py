@@ -131,7 +131,10 @@ class ParallelReader:
         self.on_error = on_error
         self.workers = max(1, workers)
         self.lock = threading.Lock()
-        self._source = _Source(objects.blocks())
+        # Large contiguous runs per reader: objects next to each other in pack order share delta
+        # bases, which a reader can reuse only if it reads them itself. Sixteen runs still balance
+        # the load between two readers.
+        self._source = _Source(objects.blocks(max(BLOCK, objects.count // 16)))
         self._procs: set[subprocess.Popen[bytes]] = set()
         self._failure: BaseException | None = None
 
@@ -183,7 +186,10 @@ class ParallelReader:
         """Run one cat-file until the work runs out or it dies; return what it left unanswered."""
         with tempfile.TemporaryFile() as errf:
             proc = subprocess.Popen(
-                self.repo.cmd("cat-file", "--batch"),
+                # A bigger delta-base cache than git's 96 MiB default: consecutive objects in pack
+                # order share delta bases, and re-inflating them was a quarter of the readers' CPU
+                # (git/git: 18.1 s -> 14.1 s of CPU for every non-tree object).
+                self.repo.cmd("-c", "core.deltaBaseCacheLimit=256m", "cat-file", "--batch"),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=errf,
