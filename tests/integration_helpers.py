@@ -74,3 +74,28 @@ def copy_checkout(dest: Path) -> str:
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "wvzscan under test")
     return git(dest, "rev-parse", "HEAD")
+
+
+def parse_github_output(text: str) -> dict[str, str]:
+    """$GITHUB_OUTPUT read the way the Actions runner reads it: `name=value` lines, and the delimiter
+    form `name<<DELIMITER` ... `DELIMITER` for values that may hold line breaks."""
+    out: dict[str, str] = {}
+    lines = iter(text.split("\n"))
+    for line in lines:
+        if not line:
+            continue
+        eq, heredoc = line.find("="), line.find("<<")
+        if eq >= 0 and (heredoc < 0 or eq < heredoc):
+            out[line[:eq]] = line[eq + 1 :]
+            continue
+        assert heredoc > 0, f"not an output line: {line!r}"
+        name, delimiter = line[:heredoc], line[heredoc + 2 :]
+        value = []
+        for v in lines:
+            if v == delimiter:
+                break
+            value.append(v)
+        else:
+            raise AssertionError(f"no closing delimiter {delimiter!r} for output {name!r}")
+        out[name] = "\n".join(value)
+    return out

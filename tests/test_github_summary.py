@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from tests.helpers import ROOT, make_key, run_cli
+from tests.integration_helpers import parse_github_output
 
 
 def outputs(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines())
+    return parse_github_output(path.read_text())
 
 
 def scan_report(tmp_path: Path, files: dict[str, str], *args: str) -> tuple[Path, int]:
@@ -115,6 +116,88 @@ def test_summary_of_an_incomplete_scan(tmp_path: Path) -> None:
     assert "no key found, but the scan was incomplete" in md
     assert "- push to refs/heads/main: the pushed commits" in md
     assert "`git object 1234`: missing" in md
+
+
+def test_an_output_value_cannot_set_another_output(tmp_path: Path) -> None:
+    """The SARIF path comes from an input; a line break in it must not end the line and add outputs."""
+    report, code = scan_report(tmp_path, {"a.txt": f"{make_key()}\n"})
+    assert code == 1
+    out = tmp_path / "output"
+    r = run_cli(
+        "github-summary",
+        "--report",
+        str(report),
+        "--exit-code",
+        "1",
+        "--sarif-file",
+        "w.sarif\nfindings=0\nexit-code=0",
+        env={"GITHUB_OUTPUT": str(out)},
+    )
+    assert r.code == 0, r.err
+    got = outputs(out)
+    assert got["findings"] == "1" and got["exit-code"] == "1"
+    assert got["sarif-file"] == "w.sarif\nfindings=0\nexit-code=0"
+
+
+def test_summary_stays_under_githubs_size_limit(tmp_path: Path) -> None:
+    """GitHub drops a step summary over 1 MiB: thousands of findings, notes and errors with long paths
+    and messages still give a summary well under it, which says where the rest is."""
+    long = "d" * 4000
+    report = tmp_path / "r.json"
+    findings = [
+        {
+            "fingerprint": f"{i:064x}",
+            "redacted": "wvz_abcd…",
+            "path": f"{long}/f{i}.txt",
+            "line": 1,
+            "status": "unverified",
+            "commit": "a" * 40,
+            "author": "x" * 3000,
+        }
+        for i in range(5000)
+    ]
+    notes = [f"{long}/archive{i}.zip: an encrypted member was skipped" for i in range(5000)]
+    errors = [{"where": f"{long}/{i}", "message": "m" * 5000} for i in range(5000)]
+    report.write_text(json.dumps({"findings": findings, "notes": notes, "errors": errors, "stats": {}}))
+    summary = tmp_path / "s.md"
+    r = run_cli(
+        "github-summary", "--report", str(report), "--exit-code", "1", env={"GITHUB_STEP_SUMMARY": str(summary)}
+    )
+    assert r.code == 0, r.err
+    md = summary.read_text()
+    assert len(md.encode()) < 1024 * 1024 // 2 + 1024
+    assert "## wvzscan: 5000 Weavz API keys found" in md
+    assert "4950 more in the SARIF and JSON reports" in md
+    assert "and 4950 more notes" in md and "and 4950 more (see the JSON or SARIF report)" in md
+
+
+def test_an_error_that_stopped_the_scan_reaches_the_summary_and_an_annotation(tmp_path: Path) -> None:
+    stderr = tmp_path / "stderr"
+    stderr.write_text(
+        "wvzscan ci: GitHub Actions: pull_request #3: the pull request's commits\n"
+        "wvzscan: error: this checkout is shallow and lacks the base commit 0123abcd: set `fetch-depth: 0` (100%)\n"
+    )
+    summary = tmp_path / "s.md"
+    r = run_cli(
+        "github-summary",
+        "--report",
+        str(tmp_path / "none.json"),
+        "--exit-code",
+        "2",
+        "--stderr",
+        str(stderr),
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert r.code == 0, r.err
+    md = summary.read_text()
+    assert "## wvzscan: could not run" in md
+    assert "> this checkout is shallow and lacks the base commit 0123abcd: set 'fetch-depth: 0' (100%)" in md
+    assert "pull request's commits" not in md  # only the errors
+    # Workflow command data escapes % (and line breaks), as GitHub's toolkit does.
+    assert r.out.splitlines()[0] == (
+        "::error title=wvzscan::this checkout is shallow and lacks the base commit 0123abcd: "
+        "set `fetch-depth: 0` (100%25)"
+    )
 
 
 @pytest.fixture(scope="module")

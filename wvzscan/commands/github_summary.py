@@ -21,11 +21,17 @@ EXIT_MEANING = {
     3: "no finding, but the scan was incomplete",
 }
 MAX_ROWS = 50  # the summary is for people; the SARIF and JSON reports hold everything
+MAX_CELL = 300  # characters per table cell or list item (paths and messages can be kilobytes)
+# GitHub drops a step's summary above 1 MiB; stay well under it whatever the report holds.
+MAX_SUMMARY = 512 * 1024
+ERROR_PREFIX = "wvzscan: error: "
 
 
 def _cell(v: Any) -> str:
     """A Markdown table cell: pipes, backticks and line breaks cannot break the table."""
     s = "" if v is None else str(v)
+    if len(s) > MAX_CELL:
+        s = s[: MAX_CELL - 1] + "…"
     return s.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("\r", " ").replace("\n", " ")
 
 
@@ -48,12 +54,34 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def markdown(report: dict[str, Any] | None, exit_code: int, title: str) -> str:
+def _limit(items: list[Any], what: str) -> list[Any]:
+    if len(items) <= MAX_ROWS:
+        return items
+    return [*items[:MAX_ROWS], f"... and {len(items) - MAX_ROWS} more {what} (see the JSON or SARIF report)"]
+
+
+def markdown(report: dict[str, Any] | None, exit_code: int, title: str, errors: list[str] | None = None) -> str:
+    """The job summary; never longer than MAX_SUMMARY bytes."""
+    text = _markdown(report, exit_code, title, errors or [])
+    data = text.encode("utf-8")
+    if len(data) <= MAX_SUMMARY:
+        return text
+    cut = data[: MAX_SUMMARY - 200].decode("utf-8", "ignore")
+    cut = cut[: cut.rfind("\n") + 1]
+    return cut + "\n... the summary was cut short here; the JSON and SARIF reports hold everything.\n"
+
+
+def _markdown(report: dict[str, Any] | None, exit_code: int, title: str, run_errors: list[str]) -> str:
     if report is None:
-        return (
-            f"## {title}: could not run\n\nwvzscan exited with code {exit_code} "
-            f"({EXIT_MEANING.get(exit_code, 'unexpected')}) before writing a report; the job log says why.\n"
-        )
+        out = [
+            f"## {title}: could not run",
+            "",
+            f"wvzscan exited with code {exit_code} ({EXIT_MEANING.get(exit_code, 'unexpected')}) before "
+            "writing a report" + (":" if run_errors else "; the job log says why."),
+            "",
+        ]
+        out += [f"> {_cell(e)}" for e in _limit(run_errors, "errors")]
+        return "\n".join(out) + "\n"
     c = counts(report)
     findings: list[dict[str, Any]] = report.get("findings", [])
     if findings:
@@ -65,7 +93,7 @@ def markdown(report: dict[str, Any] | None, exit_code: int, title: str) -> str:
     else:
         head = f"## {title}: no Weavz API key found"
     out = [head, ""]
-    for note in report.get("notes", []):
+    for note in _limit(list(report.get("notes", [])), "notes"):
         out.append(f"- {_cell(note)}")
     stats = report.get("stats", {})
     out.append(
@@ -118,12 +146,45 @@ def _append(path: str, text: str) -> None:
         f.write(text)
 
 
+def output_lines(outputs: dict[str, Any]) -> str:
+    """$GITHUB_OUTPUT lines. Values that could hold a line break (a path from an input) use GitHub's
+    delimiter form, so that no value can end its line early and set another output."""
+    lines = []
+    for k, v in outputs.items():
+        s = str(v)
+        if isinstance(v, int) and not isinstance(v, bool):
+            lines.append(f"{k}={s}\n")
+            continue
+        delimiter = "WVZSCAN_EOF"
+        while delimiter in s:
+            delimiter += "_"
+        lines.append(f"{k}<<{delimiter}\n{s}\n{delimiter}\n")
+    return "".join(lines)
+
+
+def _escape_command(s: str) -> str:
+    """Workflow command data: %, CR and LF are escaped (GitHub's toolkit does the same)."""
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def read_errors(path: str | None) -> list[str]:
+    """The `wvzscan: error: ...` lines of wvzscan's stderr, as saved by the action."""
+    if not path:
+        return []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return [line[len(ERROR_PREFIX) :].strip() for line in f if line.startswith(ERROR_PREFIX)]
+    except OSError:
+        return []
+
+
 @click.command("github-summary", hidden=True)
 @click.option("--report", "report_path", required=True, type=click.Path(dir_okay=False), help="wvzscan's JSON report.")
 @click.option("--exit-code", type=int, required=True, help="wvzscan's exit code.")
 @click.option("--title", default="wvzscan", show_default=True)
 @click.option("--sarif-file", default="", help="Where the SARIF report was written (an output).")
-def github_summary_cmd(report_path: str, exit_code: int, title: str, sarif_file: str) -> None:
+@click.option("--stderr", "stderr_path", default=None, help="wvzscan's saved stderr: its errors go to the summary.")
+def github_summary_cmd(report_path: str, exit_code: int, title: str, sarif_file: str, stderr_path: str | None) -> None:
     """Write the job summary ($GITHUB_STEP_SUMMARY) and outputs ($GITHUB_OUTPUT) for a scan."""
     from wvzscan.cli import UserError
 
@@ -138,8 +199,12 @@ def github_summary_cmd(report_path: str, exit_code: int, title: str, sarif_file:
         raise UserError(f"cannot read the report {report_path}: {e}") from None
     c = counts(report)
     outputs = {**c, "exit-code": exit_code, "sarif-file": sarif_file}
-    lines = "".join(f"{k}={v}\n" for k, v in outputs.items())
-    md = markdown(report, exit_code, title)
+    lines = output_lines(outputs)
+    errors = read_errors(stderr_path) if exit_code == 2 else []
+    for message in errors:
+        # An annotation: shown on the run's page and the pull request, not only in the log.
+        click.echo(f"::error title=wvzscan::{_escape_command(message)}")
+    md = markdown(report, exit_code, title, errors)
     summary, output = os.environ.get("GITHUB_STEP_SUMMARY"), os.environ.get("GITHUB_OUTPUT")
     try:
         if summary:
