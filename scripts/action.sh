@@ -35,6 +35,9 @@ is_true() {
     esac
 }
 sarif=${INPUT_SARIF_FILE:-wvzscan.sarif}
+case "$sarif" in
+    *$'\n'* | *$'\r'*) fail "input 'sarif-file' must be one line" ;;
+esac
 
 echo "::group::Install wvzscan"
 if [ ! -x "$venv/bin/wvzscan" ]; then
@@ -71,11 +74,27 @@ if [ -n "${INPUT_ARGS:-}" ]; then
     done <"$tmp/wvzscan-args"
 fi
 
-echo "wvzscan ${args[*]}"
-"$venv/bin/wvzscan" "${args[@]}"
-code=$?
+# wvzscan's stderr also goes to a file, so that an error (exit 2) reaches the job summary and
+# an annotation, not only the log.
+errlog="$tmp/wvzscan-stderr"
+: >"$errlog"
+repo_dir=${INPUT_PATH:-.}
+if [ "$mode" = repo ] && [ "$(git -C "$repo_dir" rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then
+    # `wvzscan repo` scans a shallow clone as far as it goes; the action promises the whole history,
+    # and actions/checkout is shallow by default, so a clean result here would hide unread commits.
+    echo "wvzscan: error: this checkout is shallow (actions/checkout fetches one commit by default), so its whole history cannot be scanned: set \`fetch-depth: 0\` on actions/checkout (with: fetch-depth: 0)" |
+        tee "$errlog" >&2
+    code=2
+else
+    # The report directory may not exist yet (sarif-file: results/wvzscan.sarif).
+    mkdir -p -- "$(dirname -- "$sarif")" || fail "cannot create the directory of sarif-file: $sarif"
+    echo "wvzscan ${args[*]}"
+    { "$venv/bin/wvzscan" "${args[@]}" 2>&1 1>&3 3>&- | tee "$errlog" >&2 3>&-; } 3>&1
+    code=${PIPESTATUS[0]}
+fi
 
-"$venv/bin/wvzscan" github-summary --report "$json" --exit-code "$code" --sarif-file "$sarif" ||
+"$venv/bin/wvzscan" github-summary --report "$json" --exit-code "$code" --sarif-file "$sarif" --stderr "$errlog" ||
     echo "::warning title=wvzscan::could not write the job summary"
+rm -f "$errlog"
 rm -f "$json"
 exit "$code"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import ROOT, commit_file, git, init_repo, make_key
-from tests.integration_helpers import SYSTEM_PATH, Proc, copy_checkout, git_env, run
+from tests.integration_helpers import SYSTEM_PATH, Proc, copy_checkout, git_env, parse_github_output, run
 
 yaml = pytest.importorskip("yaml")
 
@@ -83,7 +83,7 @@ def run_action(gh: dict[str, Any], inputs: dict[str, str] | None = None) -> tupl
     script = gh["tmp"] / f"step-{gh['n']}.sh"
     script.write_text(step["run"])
     p = run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], gh["workspace"], env, timeout=600)
-    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines()) if output.exists() else {}
+    outputs = parse_github_output(output.read_text()) if output.exists() else {}
     return p, summary.read_text() if summary.exists() else "", outputs
 
 
@@ -154,3 +154,30 @@ def test_docs_workflow_uses_this_action_as_tested() -> None:
     assert steps[2]["uses"].startswith("github/codeql-action/upload-sarif@")
     assert steps[2]["with"]["sarif_file"] == ours["with"]["sarif-file"]
     assert "WEAVZ_API_KEY" in ours["env"]
+
+
+def test_sarif_file_in_a_folder_that_does_not_exist_yet(gh: dict[str, Any]) -> None:
+    p, summary, outputs = run_action(gh, {"sarif-file": "reports/security/wvzscan.sarif"})
+    assert p.code == 1, p.out + p.err
+    assert outputs["exit-code"] == "1" and outputs["sarif-file"] == "reports/security/wvzscan.sarif"
+    sarif = json.loads((gh["workspace"] / "reports" / "security" / "wvzscan.sarif").read_text())
+    assert len(sarif["runs"][0]["results"]) == 1
+
+
+def test_default_shallow_checkout_fails_closed_and_says_why(gh: dict[str, Any]) -> None:
+    """actions/checkout fetches one commit unless told otherwise: neither mode may call that clean, and the
+    reason reaches the job summary and an annotation, not only the log."""
+    shallow = gh["tmp"] / "shallow-checkout"
+    if not shallow.exists():
+        git(gh["tmp"], "clone", "-q", "--depth", "1", "-b", "main", f"file://{gh['tmp'] / 'origin'}", str(shallow))
+    # The shallow main holds no key: a scan of what is there would come out clean.
+    here = {**gh, "workspace": shallow}
+    for mode in ("repo", "ci"):
+        p, summary, outputs = run_action(here, {"mode": mode, "sarif-file": f"{mode}.sarif"})
+        assert p.code == 2, (mode, p.out + p.err)
+        assert outputs["exit-code"] == "2" and outputs["findings"] == "0"
+        assert summary.startswith("## wvzscan: could not run"), summary
+        assert "fetch-depth: 0" in summary, summary
+        assert re.search(r"^::error title=wvzscan::.*fetch-depth: 0", p.out, re.M), p.out
+        assert not (shallow / f"{mode}.sarif").exists()  # upload-sarif's hashFiles() guard skips it
+    gh["n"] = here["n"]
