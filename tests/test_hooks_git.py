@@ -68,3 +68,23 @@ def test_pre_push_hook_blocks_pushed_commits(setup: tuple[Path, Path, dict[str, 
     p = run(["git", "push", "origin", "feature"], repo, env)
     assert p.code != 0 and key[:8] in p.out + p.err
     assert git(remote, "for-each-ref", "--format=%(refname)") == "refs/heads/main"
+
+
+def test_staged_under_pre_commit_with_nothing_staged_reads_every_file(tmp_path: Path) -> None:
+    """PRE_COMMIT=1 (the framework's mark) with an empty staged change: `pre-commit run --all-files`."""
+    from tests.helpers import commit_file
+
+    repo = init_repo(tmp_path / "r")
+    key = make_key()
+    commit_file(repo, "old.py", f"KEY = '{key}'\n", "committed earlier")
+    r = run_cli("staged", "--format", "json", cwd=repo)
+    assert r.code == 0 and r.json()["findings"] == []  # a plain hook: only what the commit adds
+    r = run_cli("staged", "--format", "json", cwd=repo, env={"PRE_COMMIT": "1"})
+    assert r.code == 1, r.err
+    assert [f["path"] for f in r.json()["findings"]] == ["old.py"]
+    assert any("every file in the index" in n for n in r.json()["notes"])
+    # During a commit something is staged: still only what it adds, however the hook was started.
+    (repo / "new.py").write_text("clean = True\n")
+    git(repo, "add", "new.py")
+    r = run_cli("staged", "--format", "json", cwd=repo, env={"PRE_COMMIT": "1"})
+    assert r.code == 0 and r.json()["findings"] == [], r.out

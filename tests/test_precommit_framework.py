@@ -134,3 +134,43 @@ def test_first_push_of_a_branch_is_scanned(tmp_path: Path, hook_repo: tuple[Path
     assert p.code != 0, p.out + p.err
     assert key[:8] in p.out + p.err and key not in p.out + p.err
     assert git(remote, "for-each-ref") == ""
+
+
+def test_run_all_files_scans_every_file_not_the_empty_staged_change(
+    tmp_path: Path, hook_repo: tuple[Path, str], env: dict[str, str]
+) -> None:
+    """`pre-commit run --all-files` is how CI (pre-commit/action, pre-commit.ci) runs hooks: nothing is
+    staged there, so "what the commit would add" is nothing, and a pass would mean nothing was read."""
+    repo = init_repo(tmp_path / "project")
+    (repo / ".pre-commit-config.yaml").write_text(docs_config(*hook_repo))
+    (repo / "notes.md").write_text("export WEAVZ_API_KEY=" + PREFIX + "your_api_key_here\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "--no-verify", "-m", "clean root")
+    clean_root = git(repo, "rev-parse", "HEAD")
+    key = make_key()
+    (repo / "src").mkdir()
+    (repo / "src" / "settings.py").write_text(f"WEAVZ_API_KEY = '{key}'\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "--no-verify", "-m", "a key, committed past the hooks")
+    with_key = git(repo, "rev-parse", "HEAD")
+
+    p = pre_commit(["run", "--all-files"], repo, env)
+    out = p.out + p.err
+    assert p.code == 1, out
+    assert "src/settings.py" in out and key[:8] in out and key not in out
+    assert "notes.md" not in out
+    assert "every file in the index" in out
+
+    # Once the key is gone from the files, --all-files passes.
+    (repo / "src" / "settings.py").write_text("WEAVZ_API_KEY = os.environ['WEAVZ_API_KEY']\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "--no-verify", "-m", "fix")
+    p = pre_commit(["run", "--all-files"], repo, env)
+    assert p.code == 0, p.out + p.err
+
+    # The push hook on an explicit range, as `pre-commit run` takes it: the key's commit is in the first.
+    stage = ["run", "--hook-stage", "pre-push", "--to-ref", "HEAD", "--from-ref"]
+    p = pre_commit([*stage, clean_root], repo, env)
+    assert p.code == 1 and key[:8] in p.out + p.err and key not in p.out + p.err, p.out + p.err
+    p = pre_commit([*stage, with_key], repo, env)
+    assert p.code == 0, p.out + p.err

@@ -188,9 +188,27 @@ def staged_cmd(path: str, opts: ScanOptions) -> None:
     def produce(scanner: Any, result: Any) -> None:
         from wvzscan.sources.git.changes import scan_index
 
-        _guard(lambda: scan_index(repo, scanner, result, exclude=opts.extra["config"].exclude))
+        # The pre-commit framework skips this hook when nothing is staged, except under
+        # `pre-commit run --all-files` (or --files), as in CI: there the staged change is empty and
+        # "Passed" would mean nothing was read. Scan every file in the index instead.
+        def go() -> None:
+            whole = bool(os.environ.get("PRE_COMMIT")) and _nothing_staged(repo)
+            if whole:
+                result.notes.append(
+                    "run by the pre-commit framework with nothing staged (pre-commit run --all-files): "
+                    "every file in the index was scanned"
+                )
+            scan_index(repo, scanner, result, exclude=opts.extra["config"].exclude, whole=whole)
+
+        _guard(go)
 
     run_scan(opts, repo.work_tree, "staged", produce)
+
+
+def _nothing_staged(repo: Any) -> bool:
+    if repo.head() is None:
+        return False  # a first commit: everything staged is new anyway
+    return not repo.run("diff-index", "--cached", "--name-only", "-z", "HEAD")
 
 
 def push_ranges(repo: Any, lines: list[str], result: Any) -> list[list[str]]:

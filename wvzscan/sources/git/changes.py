@@ -203,10 +203,19 @@ def scan_commits(
 
 
 def scan_index(
-    repo: Repo, scanner: Scanner, result: ScanResult, *, source: str = "staged", exclude: Iterable[str] = ()
+    repo: Repo,
+    scanner: Scanner,
+    result: ScanResult,
+    *,
+    source: str = "staged",
+    exclude: Iterable[str] = (),
+    whole: bool = False,
 ) -> None:
-    """Keys on the lines ``git commit`` would add: the index against HEAD (or the empty tree)."""
-    base = "HEAD" if repo.head() is not None else EMPTY_TREE.get(repo.object_format, EMPTY_TREE["sha1"])
+    """Keys on the lines ``git commit`` would add: the index against HEAD (or the empty tree).
+
+    ``whole``: every file in the index in full (against the empty tree)."""
+    empty = EMPTY_TREE.get(repo.object_format, EMPTY_TREE["sha1"])
+    base = "HEAD" if repo.head() is not None and not whole else empty
     raw = repo.run("diff-index", "--cached", "-M", "--raw", "-z", "--no-abbrev", base)
     every = history.parse_raw(raw, repo.null_oid)
     changes = [ch for ch in every if _wanted(ch)]
