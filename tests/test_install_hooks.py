@@ -139,9 +139,27 @@ def test_hook_fails_clearly_without_wvzscan_on_path(tmp_path: Path, hook: str) -
     else:
         p = run(["git", "push", "-q", "origin", "main"], repo, env)
     assert p.code != 0
-    assert f"wvzscan {hook} hook: 'wvzscan' is not on PATH" in p.err
+    assert f"wvzscan {hook} hook: 'wvzscan' is not on PATH" in p.err and "virtual environment" in p.err
     # Nothing got through.
     if hook == "pre-commit":
         assert git(repo, "rev-list", "--count", "HEAD") == "1"
     else:
         assert git(remote, "for-each-ref") == ""
+
+
+def test_a_symlinked_hook_is_described_as_one(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    hooks = repo / ".git" / "hooks"
+    (hooks / "pre-commit").symlink_to(ROOT / "hooks" / "pre-commit")
+    (hooks / "pre-push").symlink_to(tmp_path / "gone")
+    r = run_cli("install-hooks", cwd=repo)
+    assert r.code == 2
+    assert f"pre-commit already exists and it is a symbolic link to a wvzscan hook ({ROOT / 'hooks'}" in r.err
+    assert "pre-push already exists and it is a symbolic link to a file that is not a wvzscan hook" in r.err
+    r = run_cli("install-hooks", "--force", cwd=repo)
+    assert r.code == 0, r.err
+    for name in HOOKS:
+        assert not (hooks / name).is_symlink()
+        assert (hooks / name).read_bytes() == (ROOT / "hooks" / name).read_bytes()
+    assert (hooks / "pre-commit.wvzscan-backup").is_symlink()  # the link, kept; its target untouched
+    assert os.access(ROOT / "hooks" / "pre-commit", os.X_OK)

@@ -71,6 +71,10 @@ def plan(directory: str, names: tuple[str, ...]) -> list[Plan]:
             plans.append(Plan(name, path, "update", "replaced an older wvzscan hook"))
         elif PRE_COMMIT_FRAMEWORK in have:
             plans.append(Plan(name, path, "conflict", FRAMEWORK_HOOK))
+        elif os.path.islink(path):
+            # Left alone: the link's target may be shared (a hooks folder several repositories use).
+            whose = "a wvzscan hook" if MARKER in have else "a file that is not a wvzscan hook"
+            plans.append(Plan(name, path, "conflict", f"it is a symbolic link to {whose} ({os.readlink(path)})"))
         else:
             plans.append(Plan(name, path, "conflict", "it is not wvzscan's"))
     return plans
