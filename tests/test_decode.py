@@ -205,3 +205,52 @@ def test_prefilter_finds_the_same_offsets_as_bytes_find() -> None:
             expected.append(pos)
             pos = data.find(needle, pos + 1)
         assert found[needle] == expected
+
+
+@pytest.fixture(params=["hyperscan", "fallback"])
+def prefilter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``scan.hits`` with the one-pass prefilter (when installed) and with the pure-Python fallback."""
+    from wvzscan.prefilter import Prefilter
+
+    pf = Prefilter(decode.NEEDLES, use_hyperscan=request.param == "hyperscan")
+    if request.param == "hyperscan" and not pf.available:
+        pytest.skip("hyperscan is not installed on this platform")
+    monkeypatch.setattr(scan, "_PREFILTER", pf)
+    return str(request.param)
+
+
+def _wrap(text: bytes, width: int, newline: bytes, indent: bytes) -> bytes:
+    return newline.join(indent + text[i : i + width] for i in range(0, len(text), width)) + newline
+
+
+@pytest.mark.parametrize("width", [64, 76])
+@pytest.mark.parametrize(("newline", "indent"), [(b"\n", b""), (b"\r\n", b""), (b"\n", b"    "), (b"\r\n", b"  ")])
+def test_wrapped_base64_key_found_wherever_a_line_break_falls(
+    prefilter: str, width: int, newline: bytes, indent: bytes
+) -> None:
+    # Every offset of the key within a line (so a break falls at every point of the prefix's
+    # base64 shape) and every alignment: a .env file in a YAML block scalar or a PEM-style body.
+    for shift in range(width + 3):
+        key = make_key()
+        env = ("#" * shift + "\nA=1\nWEAVZ_API_KEY=" + key + "\nB=2\n").encode()
+        body = _wrap(base64.b64encode(env), width, newline, indent)
+        data = b"apiVersion: v1\nkind: Secret\ndata:\n  env: |\n" + body
+        found = [(h.key, h.encoding) for h in scan.hits(data)]
+        assert found == [(key, "base64")], (shift, found)
+        (h,) = scan.hits(data)
+        # The finding points at the base64 character that holds the key's first bits.
+        first = data[h.start : h.start + 1]
+        assert first.isalnum() and data.rfind(b"\n", 0, h.start) < h.start, shift
+
+
+def test_base64_key_in_a_wrapped_yaml_block_found_through_the_cli(tmp_path: Path) -> None:
+    key = make_key()
+    env = ("#" * 47 + "\nWEAVZ_API_KEY=" + key + "\n").encode()
+    blob = base64.b64encode(env)
+    cut = blob.index(b"d3Z6X") + 2 if b"d3Z6X" in blob else blob.index(b"3dnpf") + 2
+    body = b"    " + blob[:cut] + b"\r\n    " + blob[cut:] + b"\r\n"  # the break splits the prefix's shape
+    (tmp_path / "secret.yaml").write_bytes(b"kind: Secret\r\ndata:\r\n  env: |\r\n" + body)
+    r = run_cli("dir", str(tmp_path), "--format", "json", "--show-secrets")
+    assert r.code == 1, r.err
+    (f,) = r.json()["findings"]
+    assert (f["secret"], f["encoding"], f["line"]) == (key, "base64", 4)
