@@ -320,3 +320,12 @@ def test_property_hyperscan_and_fallback_give_the_same_hits(
         finally:
             scan._PREFILTER = saved
     assert got["hyperscan"] == got["fallback"]
+
+
+def test_utf16_key_at_the_very_end_of_odd_length_content_is_found_whole() -> None:
+    # A big-endian string after an odd number of bytes reads as little-endian shifted by one, and a
+    # little-endian one may lose its last high byte: either way the key's last character is the
+    # content's last byte. Reporting one character less would be a key that does not exist.
+    key = make_key()
+    for data in (b"\x00" + key.encode("utf-16-be"), b"\x01\x02" + key.encode("utf-16-le")[:-1]):
+        assert [(h.key, h.encoding) for h in scan.hits(data)] == [(key, "utf-16")]

@@ -334,8 +334,10 @@ def _utf16(data: bytes, rules: detect.Rules, at: _Starts) -> Iterator[Encoded]:
         unit = p - 1 if big else p  # where the code unit holding `w` starts
         first = max(unit - 2, unit % 2)
         chars = bytearray()
-        for i in range(first, min(len(data) - 1, unit + 2 * (_LONGEST + 1)), 2):
-            hi, lo = (data[i], data[i + 1]) if big else (data[i + 1], data[i])
+        for i in range(first, min(len(data), unit + 2 * (_LONGEST + 1)), 2):
+            # A last code unit cut short by the end of the content: its missing byte taken as 0.
+            other = data[i + 1] if i + 1 < len(data) else 0
+            hi, lo = (data[i], other) if big else (other, data[i])
             chars.append(lo if hi == 0 and lo < 0x80 else 0xFF)
         ctx = (unit - first) // 2
         for m in detect.find_keys(bytes(chars), rules):
