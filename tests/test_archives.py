@@ -282,3 +282,35 @@ def test_key_in_a_zip_committed_to_git_is_found(tmp_path: Path) -> None:
     assert r.code == 1, r.err
     (f,) = r.json()["findings"]
     assert f["secret"] == k and f["path"] == "dist/bundle.zip!config/.env" and f["line"] == 2
+
+
+def test_committed_archives_report_each_key_once_at_its_member_within_the_limits(tmp_path: Path) -> None:
+    """In history as on disk: a stored zip or a SQLite file holds its members' bytes as they are, so
+    the blob's raw bytes must not report the key again (nor, glued to the next SQLite cell, as a
+    longer key that does not exist), and the archive limits of the config apply."""
+    from wvzscan.cli import LazyGroup
+
+    if "repo" not in LazyGroup.lazy:
+        pytest.skip("`wvzscan repo` is not registered")
+    repo = init_repo(tmp_path / "r")
+    k1, k2, k3 = make_key(), make_key(), make_key()
+    commit_file(repo, "dir/a.zip", _zip({"inner": _env(k1)}, zipfile.ZIP_STORED), "stored zip")
+    nested = _zip({"b.zip": _zip({"c.env": _env(k2)}, zipfile.ZIP_STORED)}, zipfile.ZIP_STORED)
+    commit_file(repo, "deep.zip", nested, "nested")
+    db = tmp_path / "x.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (v TEXT, w TEXT)")
+    con.execute("INSERT INTO t VALUES (?, 'abcdef')", (k3,))  # glued to `abcdef` in the raw page
+    con.commit()
+    con.close()
+    commit_file(repo, "data/app.db", db.read_bytes(), "db")
+    r = run_cli("repo", str(repo), "--format", "json", "--show-secrets")
+    assert r.code == 1, r.err
+    got = sorted((f["path"], f["secret"]) for f in r.json()["findings"])
+    assert got == sorted([("dir/a.zip!inner", k1), ("deep.zip!b.zip!c.env", k2), ("data/app.db!t/1/v", k3)])
+    (repo / ".wvzscan.toml").write_text("archive_depth = 1\n")
+    r = run_cli("repo", str(repo), "--format", "json", "--show-secrets")
+    doc = r.json()
+    assert doc["stats"]["skipped"] == {"archive nested deeper than archive_depth": 1}
+    # b.zip is not opened: its key is reported where its raw bytes sit.
+    assert ("deep.zip!b.zip", k2) in [(f["path"], f["secret"]) for f in doc["findings"]]

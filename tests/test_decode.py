@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import urllib.parse
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from tests.helpers import make_key, run_cli
 from wvzscan import decode, scan
 from wvzscan.finding import ScanResult
+from wvzscan.prefilter import Prefilter
 from wvzscan.sources import Chunk
 
 
@@ -205,3 +207,125 @@ def test_prefilter_finds_the_same_offsets_as_bytes_find() -> None:
             expected.append(pos)
             pos = data.find(needle, pos + 1)
         assert found[needle] == expected
+
+
+@pytest.fixture(params=["hyperscan", "fallback"])
+def prefilter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``scan.hits`` with the one-pass prefilter (when installed) and with the pure-Python fallback."""
+    pf = Prefilter(decode.NEEDLES, use_hyperscan=request.param == "hyperscan")
+    if request.param == "hyperscan" and not pf.available:
+        pytest.skip("hyperscan is not installed on this platform")
+    monkeypatch.setattr(scan, "_PREFILTER", pf)
+    return str(request.param)
+
+
+def _wrap(text: bytes, width: int, newline: bytes, indent: bytes) -> bytes:
+    return newline.join(indent + text[i : i + width] for i in range(0, len(text), width)) + newline
+
+
+@pytest.mark.parametrize("width", [64, 76])
+@pytest.mark.parametrize(("newline", "indent"), [(b"\n", b""), (b"\r\n", b""), (b"\n", b"    "), (b"\r\n", b"  ")])
+def test_wrapped_base64_key_found_wherever_a_line_break_falls(
+    prefilter: str, width: int, newline: bytes, indent: bytes
+) -> None:
+    # Every offset of the key within a line (so a break falls at every point of the prefix's
+    # base64 shape) and every alignment: a .env file in a YAML block scalar or a PEM-style body.
+    for shift in range(width + 3):
+        key = make_key()
+        env = ("#" * shift + "\nA=1\nWEAVZ_API_KEY=" + key + "\nB=2\n").encode()
+        body = _wrap(base64.b64encode(env), width, newline, indent)
+        data = b"apiVersion: v1\nkind: Secret\ndata:\n  env: |\n" + body
+        found = [(h.key, h.encoding) for h in scan.hits(data)]
+        assert found == [(key, "base64")], (shift, found)
+        (h,) = scan.hits(data)
+        # The finding points at the base64 character that holds the key's first bits.
+        first = data[h.start : h.start + 1]
+        assert first.isalnum() and data.rfind(b"\n", 0, h.start) < h.start, shift
+
+
+def test_base64_key_in_a_wrapped_yaml_block_found_through_the_cli(tmp_path: Path) -> None:
+    key = make_key()
+    env = ("#" * 47 + "\nWEAVZ_API_KEY=" + key + "\n").encode()
+    blob = base64.b64encode(env)
+    cut = blob.index(b"d3Z6X") + 2 if b"d3Z6X" in blob else blob.index(b"3dnpf") + 2
+    body = b"    " + blob[:cut] + b"\r\n    " + blob[cut:] + b"\r\n"  # the break splits the prefix's shape
+    (tmp_path / "secret.yaml").write_bytes(b"kind: Secret\r\ndata:\r\n  env: |\r\n" + body)
+    r = run_cli("dir", str(tmp_path), "--format", "json", "--show-secrets")
+    assert r.code == 1, r.err
+    (f,) = r.json()["findings"]
+    assert (f["secret"], f["encoding"], f["line"]) == (key, "base64", 4)
+
+
+_ON = Prefilter(decode.NEEDLES)
+_OFF = Prefilter(decode.NEEDLES, use_hyperscan=False)
+
+
+def _encode(key: str, how: str, align: int) -> bytes:
+    raw = key.encode()
+    if how == "base64":
+        return base64.b64encode(b"=" * align + raw + b"\n")
+    if how == "base64-wrapped":
+        return _wrap(base64.b64encode(b"#" * align + raw + b"\n"), 20 + align, b"\r\n", b" ")
+    if how == "url":
+        return "".join(f"%{c:02X}" for c in raw).encode()
+    if how == "url-5f":
+        return raw.replace(b"_", b"%5f")
+    if how == "u-escapes":
+        return "".join(f"\\u{c:04x}" for c in raw).encode()
+    if how == "x-escapes":
+        return "".join(f"\\x{c:02x}" for c in raw).encode()
+    if how == "utf-16-le":
+        return key.encode("utf-16-le")
+    if how == "utf-16-be":
+        return key.encode("utf-16-be")
+    return raw
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    filler=st.sampled_from([b"ab c\n=%\\", b"ABCxyz019+/=\n", b"\0a\0 \0\n", bytes(range(256))]),
+    size=st.sampled_from([0, 40, 200, 250, 255, 256, 257, 300, 4096, 70_000]),
+    plants=st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["plain", "base64", "base64-wrapped", "url", "url-5f", "u-escapes", "x-escapes"]
+                + ["utf-16-le", "utf-16-be"]
+            ),
+            st.integers(0, 2),
+            st.floats(0, 1),
+        ),
+        max_size=3,
+    ),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_property_hyperscan_and_fallback_give_the_same_hits(
+    filler: bytes, size: int, plants: list[tuple[str, int, float]], seed: int
+) -> None:
+    """Random content around the 256-byte threshold and far above it, keys planted in every
+    encoding at every alignment, near the start and the end: both paths find the same keys, at
+    the same places, with the same encodings."""
+    if not _ON.available:
+        pytest.skip("hyperscan is not installed on this platform")
+    rnd = random.Random(seed)
+    data = bytearray(rnd.choice(filler) for _ in range(size))
+    for how, align, where in plants:
+        at = int(where * len(data))
+        data[at:at] = _encode(make_key(rnd.choice(["lower32", "mixed40", "uuid", "lower16"])), how, align)
+    blob = bytes(data)
+    got = {}
+    for name, pf in (("hyperscan", _ON), ("fallback", _OFF)):
+        scan._PREFILTER, saved = pf, scan._PREFILTER
+        try:
+            got[name] = [(h.key, h.start, h.end, h.encoding, h.line, h.column) for h in scan.hits(blob)]
+        finally:
+            scan._PREFILTER = saved
+    assert got["hyperscan"] == got["fallback"]
+
+
+def test_utf16_key_at_the_very_end_of_odd_length_content_is_found_whole() -> None:
+    # A big-endian string after an odd number of bytes reads as little-endian shifted by one, and a
+    # little-endian one may lose its last high byte: either way the key's last character is the
+    # content's last byte. Reporting one character less would be a key that does not exist.
+    key = make_key()
+    for data in (b"\x00" + key.encode("utf-16-be"), b"\x01\x02" + key.encode("utf-16-le")[:-1]):
+        assert [(h.key, h.encoding) for h in scan.hits(data)] == [(key, "utf-16")]

@@ -7,7 +7,8 @@ are the whole cost, so each is as cheap as it can be made:
 
 - base64: ``wvz_`` has exactly three shapes, one per alignment of the key in the decoded bytes
   (``d3Z6X``, ``d2el``, ``3dnpf``; none holds ``+`` or ``/``, so they are the URL-safe shapes too).
-  Searched only in text (no NUL byte in the first 8 KiB: the test git and grep use).
+  Wrapped base64 may break a shape across lines, so pieces of the shapes are searched for
+  (``B64_PIECES``). Searched only in text (no NUL byte in the first 8 KiB: the test git and grep use).
 - percent-encoding (``url``): ``wvz%5F`` (found through the literal ``wvz``, which the plain scan
   looks for anyway) and ``%77%76%7A%5F``, searched only in text that holds a ``%``.
 - JSON/JavaScript escapes (``json-escape``): ``wvz\\u005f``, ``wvz\\x5f`` (through ``wvz`` again) and
@@ -106,6 +107,23 @@ class _Starts:
 
 # (alignment of `w` in its 3-byte group, offset of the shape in the 4-character quantum, shape)
 B64_SHAPES = ((0, 0, b"d3Z6X"), (1, 2, b"d2el"), (2, 3, b"3dnpf"))
+# What is searched for: pieces of the shapes such that a line break anywhere inside a shape (wrapped
+# base64: MIME at 76 characters, PEM at 64, YAML block scalars) leaves at least one piece whole.
+# (piece, index of its shape, offset of the piece in the shape). No piece of `d2el` survives a break
+# between `d2` and `el`, so its pieces start one character before it: the character that holds the
+# byte before the key's low bits and the top of `w` is one of `H`, `X`, `n`, `3`. (Pieces holding a
+# newline, `d2\n`, would do too but slow Hyperscan down by a fifth on source code.)
+B64_PIECES = (
+    (b"d3Z", 0, 0),
+    (b"Z6X", 0, 2),
+    (b"Hd2", 1, -1),
+    (b"Xd2", 1, -1),
+    (b"nd2", 1, -1),
+    (b"3d2", 1, -1),
+    (b"2el", 1, 1),
+    (b"3dn", 2, 0),
+    (b"npf", 2, 2),
+)
 _B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 _B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]+")
 _B64_NEWLINE = re.compile(rb"=*\r?\n[ \t]*")
@@ -114,21 +132,46 @@ _URLSAFE = bytes.maketrans(b"-_", b"+/")
 _B64_WINDOW = 4 * ((3 + _LONGEST + 2) // 3 + 1)
 
 
-def _b64_run(data: bytes, start: int) -> bytes:
-    """The base64 text from ``start``, across line breaks (MIME, PEM wrap at 64 or 76), capped."""
+def _b64_run(data: bytes, start: int, limit: int = _B64_WINDOW) -> tuple[bytes, list[int]]:
+    """The base64 text from ``start``, across line breaks (MIME, PEM wrap at 64 or 76), capped at
+    ``limit`` characters, and where each of its characters sits in ``data``."""
     out = b""
+    where: list[int] = []
     pos = start
-    while len(out) < _B64_WINDOW:
-        m = _B64_RUN.match(data, pos, pos + _B64_WINDOW - len(out))
+    while len(out) < limit:
+        m = _B64_RUN.match(data, pos, pos + limit - len(out))
         if m is None:
             break
         out += m.group()
+        where.extend(range(m.start(), m.end()))
         pos = m.end()
         nl = _B64_NEWLINE.match(data, pos)
         if nl is None or nl.end() >= len(data) or data[nl.end()] not in _B64_CHARS:
             break
         pos = nl.end()
-    return out
+    return out, where
+
+
+def _b64_back(data: bytes, pos: int, n: int) -> int | None:
+    """Where the base64 character ``n`` characters before the one at ``pos`` sits, across line
+    breaks (a newline, CRLF too, and the next line's indentation); None when the base64 text starts sooner."""
+    while n > 0:
+        j = pos - 1
+        if j < 0:
+            return None
+        if data[j] not in _B64_CHARS:
+            while j >= 0 and data[j] in b" \t":
+                j -= 1
+            if j < 0 or data[j] != 0x0A:
+                return None
+            j -= 1
+            if j >= 0 and data[j] == 0x0D:
+                j -= 1
+            if j < 0 or data[j] not in _B64_CHARS:
+                return None
+        pos = j
+        n -= 1
+    return pos
 
 
 def _b64_decode(text: bytes) -> bytes | None:
@@ -141,28 +184,37 @@ def _b64_decode(text: bytes) -> bytes | None:
 
 
 def _base64(data: bytes, rules: detect.Rules, at: _Starts) -> Iterator[Encoded]:
-    for align, offset, shape in B64_SHAPES:
-        for pos in at(shape):
+    shapes: list[set[int]] = [set() for _ in B64_SHAPES]  # where each shape starts
+    for piece, index, offset in B64_PIECES:
+        shape = B64_SHAPES[index][2]
+        for pos in at(piece):
+            p = _b64_back(data, pos, offset) if offset > 0 else pos - offset
+            if p is not None and p not in shapes[index] and _b64_run(data, p, len(shape))[0] == shape:
+                shapes[index].add(p)
+    for (align, offset, _shape), starts in zip(B64_SHAPES, shapes, strict=True):
+        for pos in sorted(starts):
             hit = _b64_at(data, pos, align, offset, rules)
             if hit is not None:
                 yield hit
 
 
 def _b64_at(data: bytes, pos: int, align: int, offset: int, rules: detect.Rules) -> Encoded | None:
-    q = pos - offset  # where the 4-character group holding `w` starts
-    if q < 0 or any(c not in _B64_CHARS for c in data[q:pos]):
+    q = _b64_back(data, pos, offset) if offset else pos  # where the 4-character group holding `w` starts
+    if q is None:
         return None
     ctx = align
-    if q >= 4 and all(c in _B64_CHARS for c in data[q - 4 : q]):
-        q -= 4  # one group more, so the detector sees the byte before the key
+    before = _b64_back(data, q, 4)
+    if before is not None:
+        q = before  # one group more, so the detector sees the byte before the key
         ctx += 3
-    decoded = _b64_decode(_b64_run(data, q))
+    text, where = _b64_run(data, q)
+    decoded = _b64_decode(text)
     if decoded is None:
         return None
     for m in detect.find_keys(decoded, rules):
         if m.start == ctx:
-            start = q + (8 * ctx) // 6
-            return Encoded(m.key, start, q + -(-8 * m.end // 6), "base64")
+            last = min(-(-8 * m.end // 6), len(where)) - 1  # the last character holding the key's bits
+            return Encoded(m.key, where[(8 * ctx) // 6], where[last] + 1, "base64")
         if m.start > ctx:
             break
     return None
@@ -285,8 +337,10 @@ def _utf16(data: bytes, rules: detect.Rules, at: _Starts) -> Iterator[Encoded]:
         unit = p - 1 if big else p  # where the code unit holding `w` starts
         first = max(unit - 2, unit % 2)
         chars = bytearray()
-        for i in range(first, min(len(data) - 1, unit + 2 * (_LONGEST + 1)), 2):
-            hi, lo = (data[i], data[i + 1]) if big else (data[i + 1], data[i])
+        for i in range(first, min(len(data), unit + 2 * (_LONGEST + 1)), 2):
+            # A last code unit cut short by the end of the content: its missing byte taken as 0.
+            other = data[i + 1] if i + 1 < len(data) else 0
+            hi, lo = (data[i], other) if big else (other, data[i])
             chars.append(lo if hi == 0 and lo < 0x80 else 0xFF)
         ctx = (unit - first) // 2
         for m in detect.find_keys(bytes(chars), rules):
@@ -308,7 +362,7 @@ def _utf16_line_col(data: bytes, unit: int, big: bool) -> tuple[int, int]:
 # Every needle a decoder starts from, plus the plain scan's `wvz`: what the one-pass prefilter looks for.
 NEEDLES: tuple[bytes, ...] = (
     b"wvz",
-    *(shape for _, _, shape in B64_SHAPES),
+    *(piece for piece, _, _ in B64_PIECES),
     _PCT_FULL,
     *_ESC_FULL,
     UTF16_NEEDLE,

@@ -20,10 +20,10 @@ MIN_BYTES = 256
 
 
 class Prefilter:
-    def __init__(self, needles: Sequence[bytes]) -> None:
+    def __init__(self, needles: Sequence[bytes], use_hyperscan: bool = True) -> None:
         self.needles = tuple(needles)
         self._db: Any = None
-        self._tried = False
+        self._tried = not use_hyperscan  # off: every caller searches for itself (the fallback)
         self._hits: dict[int, list[int]] = {}
 
     def _compile(self) -> None:

@@ -111,23 +111,29 @@ class Scanner:
             self.result.findings.append(f)
 
     def scan(self, outer: Chunk) -> None:
-        """One chunk from a source, with everything ``expand`` finds inside it.
+        """One chunk from a source, with everything ``expand`` finds inside it (see ``expanded``)."""
+        for f in self.expanded(outer):
+            self.add(f)
+
+    def expanded(self, outer: Chunk, result: ScanResult | None = None) -> Iterator[Finding]:
+        """Findings in one chunk and in everything ``expand`` finds inside it; archive problems and
+        counts go to ``result`` (default: this scanner's).
 
         An archive's raw bytes are scanned too (a key may sit where no member covers it: a zip
         comment, a SQLite free page), but a key already found in one of its members is not reported
         again at the archive's own path: stored zip members and plain tars hold their members' bytes
         as they are, so every key in them would otherwise be reported twice.
         """
+        result = self.result if result is None else result
         under: dict[int, set[str]] = {}
-        for chunk in expand(outer, self.result, self.rules.archives):
-            self.result.objects_scanned += 1
-            self.result.bytes_scanned += len(chunk.data)
+        for chunk in expand(outer, result, self.rules.archives):
+            result.objects_scanned += 1
+            result.bytes_scanned += len(chunk.data)
             own = chunk.meta.get(archives.ARCHIVE_ID)
             hidden = under.get(own, set()) if own is not None else set()
             parents = chunk.meta.get(archives.ARCHIVE_PARENTS, ())
             keys: set[str] = set()
-            for f in self.findings_in(chunk, hidden, keys if parents else None):
-                self.add(f)
+            yield from self.findings_in(chunk, hidden, keys if parents else None)
             for p in parents:
                 under.setdefault(p, set()).update(keys)
 

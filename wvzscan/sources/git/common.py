@@ -57,11 +57,9 @@ class ObjectScanner:
         if typ not in ("blob", "commit", "tag"):
             return
         outer, header = self.chunk(oid, typ, data)
-        findings: list[Finding] = []
-        for c in pipeline.expand(outer, self.result):
-            self.result.objects_scanned += 1
-            self.result.bytes_scanned += len(c.data)
-            findings.extend(self.scanner.findings_in(c))
+        # The scanner's own walk: its archive limits, and a key in a member not reported again
+        # at the raw archive (see Scanner.expanded).
+        findings = list(self.scanner.expanded(outer, self.result))
         if findings:
             self.found[oid] = Found(typ, findings, header)
 
