@@ -179,3 +179,27 @@ def test_progress_is_silent_off_a_terminal(tmp_path: Path) -> None:
     commit_file(repo, "a.txt", "a\n", "init")
     r = run_cli("repo", str(repo), env={"TERM": "xterm"})
     assert r.code == 0 and "\r" not in r.err and os.linesep not in r.err.strip()
+
+
+def test_key_added_by_a_merge_resolution_is_in_range_scans(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    base = commit_file(repo, "conf.ini", "a=0\n", "init")
+    commit_file(repo, "conf.ini", "a=1\n", "ours")
+    git(repo, "checkout", "-q", "-b", "theirs", base)
+    theirs_key = make_key()
+    theirs = commit_file(repo, "conf.ini", f"a=2\nt={theirs_key}\n", "theirs")
+    git(repo, "checkout", "-q", "main")
+    with pytest.raises(RuntimeError):
+        git(repo, "merge", "-q", "theirs")  # a conflict, resolved by hand with a new key
+    key = make_key()
+    (repo / "conf.ini").write_text(f"a=3\nt={theirs_key}\nkey={key}\n")
+    git(repo, "add", "conf.ini")
+    git(repo, "commit", "-q", "--no-edit")
+    merge = git(repo, "rev-parse", "HEAD")
+    for args in (["--range", f"{base}..main"], ["--since", base], ["--branch", "main"], []):
+        _, doc = scan(str(repo), *args)
+        got = sorted((f["commit"], f["path"], f["line"]) for f in doc["findings"])
+        assert got == sorted([(merge, "conf.ini", 3), (theirs, "conf.ini", 2)]), args
+    # The merge itself adds only the new key: theirs_key came from the other parent.
+    _, doc = scan(str(repo), "--range", f"{theirs}..main")
+    assert [(f["commit"], f["line"]) for f in doc["findings"]] == [(merge, 3)]

@@ -112,32 +112,43 @@ class _Blobs:
         return self.keys(oid)
 
 
+def _olds(ch: history.Change) -> tuple[str | None, ...]:
+    """The blobs the change compares against: one, or one per parent of a merge."""
+    return ch.parent_oids or (ch.old_oid,)
+
+
 def _lost(blobs: _Blobs, changes: list[history.Change]) -> frozenset[str]:
     """Keys some path no longer holds after the change (a key moved to another file is not new)."""
     lost: set[str] = set()
-    blobs.prefetch(ch.old_oid for ch in changes)
+    blobs.prefetch(o for ch in changes for o in _olds(ch))
     for ch in changes:
-        if ch.old_oid is not None and blobs.keys(ch.old_oid):
-            lost |= blobs.keys(ch.old_oid) - blobs.keys(ch.new_oid)
+        for old in _olds(ch):
+            if old is not None and blobs.keys(old):
+                lost |= blobs.keys(old) - blobs.keys(ch.new_oid)
     return frozenset(lost)
 
 
 def _kept(
     repo: Repo, blobs: _Blobs, ch: history.Change, findings: list[Finding], changes: list[history.Change]
 ) -> list[Finding]:
-    """The findings of a changed path that sit on what the change adds."""
-    if ch.old_oid is None:
+    """The findings of a changed path that sit on what the change adds.
+
+    For a merge, a line is added only when it is added against every parent: a key that one
+    parent already had came with that parent's commits, a key in the conflict resolution is new.
+    """
+    olds = [o for o in _olds(ch) if o is not None]
+    if not olds:
         lost = _lost(blobs, changes)
         return [f for f in findings if f.secret not in lost]
     added: set[int] | None = None
     kept = []
     for f in findings:
         if f.path:  # an archive member: no lines to compare
-            if f.secret not in blobs.keys(ch.old_oid):
+            if not any(f.secret in blobs.keys(o) for o in olds):
                 kept.append(f)
             continue
         if added is None:
-            added = added_lines(repo, ch.old_oid, ch.new_oid or "")
+            added = set.intersection(*(added_lines(repo, o, ch.new_oid or "") for o in olds))
         if f.line in added:
             kept.append(f)
     return kept
@@ -165,7 +176,7 @@ def scan_commits(
     blob_ids: set[str] = set()
     commit_ids: list[str] = []
     gitlinks = False
-    for c in history.log(repo, revs, renames=True, merges="off"):
+    for c in history.log(repo, revs, renames=True, merges="combined"):
         commit_ids.append(c.oid)
         for ch in c.changes:
             gitlinks = gitlinks or history.GITLINK in (ch.new_mode, ch.old_mode)
@@ -188,7 +199,7 @@ def scan_commits(
         return
     blobs = _Blobs(repo, scanner)
     out: list[Finding] = []
-    for c in history.log(repo, revs, renames=True, merges="off"):
+    for c in history.log(repo, revs, renames=True, merges="combined"):
         who = Person(c.author, c.email, c.date)
         if c.oid in found:
             fo = found[c.oid]

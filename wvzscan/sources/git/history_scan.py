@@ -31,6 +31,7 @@ class Origin:
     commit: str
     who: Person
     ref: str  # where git log reached it from (--source)
+    parents: tuple[str, ...] = ()
 
 
 def scan_history(
@@ -133,13 +134,14 @@ def attribute(
             for ch in c.changes:
                 if ch.new_oid not in blob_keys or ch.new_mode == history.GITLINK:
                     continue
-                origin = origin or Origin(c.oid, Person(c.author, c.email, c.date), ref)
+                origin = origin or Origin(c.oid, Person(c.author, c.email, c.date), ref, tuple(c.parents))
                 first_seen[ch.new_oid] = (origin, ch.path)
                 keys = blob_keys[ch.new_oid] - blob_keys.get(ch.old_oid or "", frozenset()) - left
                 for k in keys:
                     events[(ch.new_oid, ch.path, k)] = origin
     except GitError as e:
         result.error("git log", f"history could not be walked to the end, attribution is partial: {e}")
+    _drop_what_merges_inherit(repo, events, blob_keys)
     head_keys = _head_keys(repo, blob_keys)
     by_blob: dict[str, list[tuple[str, str, Origin]]] = {}
     for (blob, path, key), origin in events.items():
@@ -214,6 +216,23 @@ def attribute(
             "--include-unreachable reports them"
         )
     return out
+
+
+def _drop_what_merges_inherit(
+    repo: Repo, events: dict[tuple[str, str, str], Origin], blob_keys: dict[str, frozenset[str]]
+) -> None:
+    """A merge's diff against its first parent also shows what the other parents brought: a key
+    another parent already held at that path came with that parent's commits, not the merge.
+    (Asked only for the few merges that touch a blob with a key: a combined diff of every
+    merge would cost git/git's attribution pass 60% more.)
+    """
+    todo = {(p, path) for (_, path, _), o in events.items() for p in o.parents[1:]}
+    if not todo:
+        return
+    at = objects_meta.blobs_at(repo, todo)
+    for (blob, path, key), o in list(events.items()):
+        if any(key in blob_keys.get(at.get((p, path)) or "", frozenset()) for p in o.parents[1:]):
+            del events[(blob, path, key)]
 
 
 def _special(ref: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wvzscan.sources.git.process import Repo
@@ -85,6 +86,28 @@ def tree_blobs(repo: Repo, treeish: str) -> list[tuple[str, str]]:
         if typ == "blob":
             items.append((oid, path.decode("utf-8", "replace")))
     return items
+
+
+def blobs_at(repo: Repo, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The blob at each (commit, path) that has one; one ``cat-file --batch-check`` for all."""
+    todo = sorted(pairs)
+    plain = [(c, p) for c, p in todo if "\n" not in p]
+    out: dict[tuple[str, str], str] = {}
+    if plain:
+        query = "".join(f"{c}:{p}\n" for c, p in plain).encode("utf-8", "surrogateescape")
+        answer = repo.run("cat-file", "--batch-check=%(objectname) %(objecttype)", input=query, check=False)
+        for pair, line in zip(plain, answer.decode("ascii", "replace").splitlines(), strict=False):
+            oid, _, typ = line.partition(" ")
+            if typ == "blob":
+                out[pair] = oid
+    for c, p in todo:
+        if "\n" in p:  # cat-file reads one name per line; ls-tree takes any path
+            raw = repo.run("--literal-pathspecs", "ls-tree", "-z", "--full-tree", c, "--", p, check=False)
+            meta, tab, _ = raw.partition(b"\t")
+            fields = meta.decode("ascii", "replace").split()
+            if tab and len(fields) == 3 and fields[1] == "blob":
+                out[(c, p)] = fields[2]
+    return out
 
 
 def has_gitlinks(repo: Repo, treeish: str) -> bool:
