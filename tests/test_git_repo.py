@@ -203,3 +203,18 @@ def test_key_added_by_a_merge_resolution_is_in_range_scans(tmp_path: Path) -> No
     # The merge itself adds only the new key: theirs_key came from the other parent.
     _, doc = scan(str(repo), "--range", f"{theirs}..main")
     assert [(f["commit"], f["line"]) for f in doc["findings"]] == [(merge, 3)]
+
+
+def test_replace_refs_do_not_hide_the_original_objects(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    k_blob, k_old = make_key(), make_key()
+    old = commit_file(repo, "old.txt", f"{k_old}\n", "old history")
+    added = commit_file(repo, "rep.txt", f"{k_blob}\n", "add")
+    commit_file(repo, "c.txt", "c\n", "later")
+    clean = git(repo, "hash-object", "-w", "--stdin", input=b"clean\n")
+    git(repo, "replace", git(repo, "rev-parse", f"{added}:rep.txt"), clean)  # the blob reads as "clean"
+    git(repo, "replace", "--graft", added)  # and the history before `added` is cut off
+    for args in ([], ["--branch", "main"]):
+        _, doc = scan(str(repo), *args)
+        got = sorted((f["commit"], f["path"]) for f in doc["findings"])
+        assert got == sorted([(added, "rep.txt"), (old, "old.txt")]), args

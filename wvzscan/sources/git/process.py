@@ -28,6 +28,9 @@ def git_env() -> dict[str, str]:
     env.update(_ENV_FIXED)
     # A lazy fetch from a partial clone's promisor remote would make a scan reach the network.
     env["GIT_NO_LAZY_FETCH"] = "1"
+    # Replace refs (git replace, grafts) make git show other objects in place of the real ones;
+    # the real ones are what the repository holds and what a clone or push sends.
+    env["GIT_NO_REPLACE_OBJECTS"] = "1"
     return env
 
 
