@@ -218,3 +218,24 @@ def test_replace_refs_do_not_hide_the_original_objects(tmp_path: Path) -> None:
         _, doc = scan(str(repo), *args)
         got = sorted((f["commit"], f["path"]) for f in doc["findings"])
         assert got == sorted([(added, "rep.txt"), (old, "old.txt")]), args
+
+
+def test_only_stash_commits_are_named_after_the_stash(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    k_file, k_msg, k_stash0, k_stash1 = (make_key() for _ in range(4))
+    c_file = commit_file(repo, "a.txt", f"a\n{k_file}\n", "add")
+    c_msg = commit_file(repo, "b.txt", "b\n", f"subject\n\nbody {k_msg}")
+    (repo / "b.txt").write_text(f"b\n{k_stash1}\n")
+    git(repo, "stash", "push", "-q")
+    (repo / "b.txt").write_text(f"b\n{k_stash0}\n")
+    git(repo, "stash", "push", "-q")
+    # main moves on with commits dated before the stash: git log meets the stash first and
+    # reaches the stash's base from it
+    git(repo, "commit", "-q", "--allow-empty", "-m", "later", env={"GIT_COMMITTER_DATE": "2001-01-01T00:00:00"})
+    _, doc = scan(str(repo))
+    (f,) = by_key(doc, k_file)
+    assert (f["commit"], f.get("ref")) == (c_file, None)
+    (f,) = by_key(doc, k_msg)
+    assert (f["commit"], f.get("ref")) == (c_msg, None)
+    assert {f["ref"] for f in by_key(doc, k_stash0)} == {"refs/stash"}
+    assert {f["ref"] for f in by_key(doc, k_stash1)} == {"stash@{1}"}

@@ -30,7 +30,7 @@ from wvzscan.sources.git.repo_state import describe_state, missing_objects
 class Origin:
     commit: str
     who: Person
-    ref: str  # where git log reached it from (--source)
+    ref: str | None  # the stash or notes ref of a stash or notes commit (a branch is implied)
     parents: tuple[str, ...] = ()
 
 
@@ -114,14 +114,17 @@ def attribute(
     blob_keys = {oid: fo.keys for oid, fo in found.items() if fo.type == "blob"}
     commits_found = {oid for oid, fo in found.items() if fo.type == "commit"}
     refs = objects_meta.refs(repo)
-    stash_old = objects_meta.stash_entries(repo)
+    stashed = objects_meta.stash_commits(repo)
+    stash_old = {oid: name for oid, name in stashed.items() if name.startswith("stash@")}
     # (blob, path, key) -> oldest origin; blob -> oldest (origin, path) it was seen at.
     events: dict[tuple[str, str, str], Origin] = {}
     first_seen: dict[str, tuple[Origin, str]] = {}
-    commit_refs: dict[str, str] = {}
+    commit_refs: dict[str, str | None] = {}
     try:
         for c in history.log(repo, ["--all"], raw=bool(blob_keys), stdin_revs=list(stash_old)):
-            ref = stash_old.get(c.source, c.source)
+            # --source names the first ref git log reached a commit from, which for a branch's
+            # commit can be the stash made on top of it: only stash commits are the stash's.
+            ref = stashed.get(c.oid) or (c.source if c.source.startswith("refs/notes/") else None)
             if c.oid in commits_found:
                 commit_refs[c.oid] = ref
             if not blob_keys or not c.changes:
@@ -180,7 +183,7 @@ def attribute(
                             author_of(fo),
                             source,
                             at_head=f.secret in head_keys,
-                            ref=_special(ref),
+                            ref=ref,
                         )
                     )
         else:  # an annotated tag
@@ -235,15 +238,8 @@ def _drop_what_merges_inherit(
             del events[(blob, path, key)]
 
 
-def _special(ref: str) -> str | None:
-    """The ref to name in a finding: stashes and notes (a branch is implied by the commit)."""
-    if ref.startswith(("refs/stash", "stash@", "refs/notes/")):
-        return ref
-    return None
-
-
 def _at(f: Finding, path: str, origin: Origin, source: str, at_head: bool) -> Finding:
-    ref = _special(origin.ref)
+    ref = origin.ref
     extra: dict[str, object] = {"at_head": at_head, "ref": ref}
     if ref is not None and ref.startswith("refs/notes/"):
         extra["note_for"] = path.replace("/", "")

@@ -70,8 +70,21 @@ def refs(repo: Repo) -> list[Ref]:
 
 def stash_entries(repo: Repo) -> dict[str, str]:
     """Older stash entries (stash@{1}...): reachable only through the stash's reflog. oid -> name."""
-    out = repo.run("log", "-g", "--format=%H", "refs/stash", "--", check=False).decode().split()
-    return {oid: f"stash@{{{i}}}" for i, oid in enumerate(out) if i > 0}
+    return {oid: name for oid, name in stash_commits(repo).items() if name.startswith("stash@")}
+
+
+def stash_commits(repo: Repo) -> dict[str, str]:
+    """Every commit a stash entry made (the entry, its index and untracked-files commits) -> its
+    name (``refs/stash`` for the newest, ``stash@{N}`` for the older ones). The entry's first
+    parent is the branch's commit the stash was made on: not a stash commit."""
+    out = repo.run("log", "-g", "--format=%H %P", "refs/stash", "--", check=False).decode().splitlines()
+    names: dict[str, str] = {}
+    for i, line in enumerate(out):
+        oid, *parents = line.split()
+        name = "refs/stash" if i == 0 else f"stash@{{{i}}}"
+        for c in [oid, *parents[1:]]:
+            names.setdefault(c, name)
+    return names
 
 
 def tree_blobs(repo: Repo, treeish: str) -> list[tuple[str, str]]:
