@@ -239,3 +239,29 @@ def test_only_stash_commits_are_named_after_the_stash(tmp_path: Path) -> None:
     assert (f["commit"], f.get("ref")) == (c_msg, None)
     assert {f["ref"] for f in by_key(doc, k_stash0)} == {"refs/stash"}
     assert {f["ref"] for f in by_key(doc, k_stash1)} == {"stash@{1}"}
+
+
+def test_tags_on_trees_blobs_and_tags(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    c = commit_file(repo, "a.txt", "a\n", "init")
+    k_tree, k_inner, k_outer = make_key(), make_key(), make_key()
+    git(repo, "tag", "-a", "on-tree", "-m", f"tree {k_tree}", "HEAD^{tree}")
+    git(repo, "tag", "-a", "inner", "-m", f"inner {k_inner}", c)
+    git(repo, "tag", "-a", "outer", "-m", f"outer {k_outer}", "inner")
+    git(repo, "tag", "-d", "inner")  # the inner tag is now reached only through the outer one
+    k_blob = make_key()  # in a tree no commit has, tagged by a tag of a tag
+    blob = git(repo, "hash-object", "-w", "--stdin", input=f"{k_blob}\n".encode())
+    tree = git(repo, "mktree", input=f"100644 blob {blob}\tloose.txt\n".encode())
+    git(repo, "tag", "-a", "tree-inner", "-m", "i", tree)
+    git(repo, "tag", "-a", "tree-outer", "-m", "o", "tree-inner")
+    git(repo, "tag", "-d", "tree-inner")
+    code, doc = scan(str(repo))
+    assert code == 1 and doc["notes"] == []
+    (f,) = by_key(doc, k_blob)
+    assert (f["ref"], f["path"], f["commit"]) == ("refs/tags/tree-outer", "loose.txt", None)
+    (f,) = by_key(doc, k_tree)
+    assert (f["ref"], f["commit"], f["path"]) == ("refs/tags/on-tree", None, None)
+    (f,) = by_key(doc, k_outer)
+    assert (f["ref"], f["commit"]) == ("refs/tags/outer", c)
+    (f,) = by_key(doc, k_inner)
+    assert (f["ref"], f["commit"]) == ("refs/tags/outer", c)

@@ -151,7 +151,7 @@ def attribute(
         by_blob.setdefault(blob, []).append((path, key, origin))
     keys_placed = {key for (_, _, key) in events}
     ref_blobs = _blobs_named_by_refs(repo, refs, blob_keys)
-    tag_refs = {r.oid: r.name for r in refs if r.type == "tag"}
+    tags = objects_meta.tags_reached(repo, refs) if any(fo.type == "tag" for fo in found.values()) else {}
     out: list[Finding] = []
     unreachable = 0
     for oid, fo in found.items():
@@ -187,21 +187,13 @@ def attribute(
                         )
                     )
         else:  # an annotated tag
-            reached = oid in tag_refs
-            target = objects_meta.header_field(fo.header, b"object")
-            tagged = target.decode() if target else None
-            for f in fo.findings:
-                if reached:
+            # A tag points at the commit at the end of its chain; a tag of a tree or a blob at none.
+            reached = oid in tags
+            if reached:
+                tag_ref, tagged = tags[oid]
+                for f in fo.findings:
                     made.append(
-                        placed(
-                            f,
-                            None,
-                            tagged,
-                            author_of(fo),
-                            source,
-                            at_head=f.secret in head_keys,
-                            ref=tag_refs[oid],
-                        )
+                        placed(f, None, tagged, author_of(fo), source, at_head=f.secret in head_keys, ref=tag_ref)
                     )
         if reached:
             out.extend(made)

@@ -65,7 +65,49 @@ def refs(repo: Repo) -> list[Ref]:
         if len(parts) == 5:
             oid, typ, peeled, ptype, name = parts
             result.append(Ref(name, oid, typ, peeled or None, ptype or None))
+    # %(*objectname) peels one level; a tag of a tag is peeled to the end of its chain here.
+    nested = [r for r in result if r.peeled_type == "tag"]
+    if nested:
+        query = "".join(f"{r.oid}^{{}}\n" for r in nested).encode()
+        answer = repo.run("cat-file", "--batch-check=%(objectname) %(objecttype)", input=query, check=False)
+        ends = dict(zip((r.oid for r in nested), answer.decode().splitlines(), strict=False))
+        for i, r in enumerate(result):
+            end = ends.get(r.oid, "").split()
+            if r.peeled_type == "tag" and len(end) == 2:
+                result[i] = Ref(r.name, r.oid, r.type, end[0], end[1])
     return result
+
+
+def tags_reached(repo: Repo, refs: list[Ref]) -> dict[str, tuple[str, str | None]]:
+    """Every annotated tag a ref reaches (tags of tags included) -> (that ref, the commit at the
+    end of the chain, or None when it ends at a tree or a blob)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    todo: dict[str, tuple[str, str | None]] = {}
+    for r in refs:
+        if r.type == "tag":
+            info = (r.name, r.peeled if r.peeled_type == "commit" else None)
+            out.setdefault(r.oid, info)
+            todo.setdefault(r.oid, info)
+    while todo:  # a tag of a tag: follow each chain one level per cat-file run
+        order = list(todo)
+        answer = repo.run("cat-file", "--batch", input="".join(o + "\n" for o in order).encode(), check=False)
+        nxt: dict[str, tuple[str, str | None]] = {}
+        pos = 0
+        for oid in order:
+            nl = answer.find(b"\n", pos)
+            parts = answer[pos:nl].split() if nl != -1 else []
+            if len(parts) != 3:
+                pos = nl + 1 if nl != -1 else len(answer)
+                continue
+            size = int(parts[2])
+            header = answer[nl + 1 : nl + 1 + size].partition(b"\n\n")[0]
+            pos = nl + 2 + size
+            target, typ = header_field(header, b"object"), header_field(header, b"type")
+            if target and typ == b"tag" and target.decode() not in out:
+                out[target.decode()] = todo[oid]
+                nxt[target.decode()] = todo[oid]
+        todo = nxt
+    return out
 
 
 def stash_entries(repo: Repo) -> dict[str, str]:
