@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -149,6 +148,8 @@ def log(
     args += list(revs)
     if stdin_revs:
         args.append("--stdin")
+    import tempfile  # not at load time: `staged` never runs git log
+
     with tempfile.TemporaryFile() as errf:
         proc = subprocess.Popen(
             ["git", "--git-dir", repo.git_dir, *args],
