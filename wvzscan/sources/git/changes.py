@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from wvzscan.finding import Finding, ScanResult
 from wvzscan.progress import Progress
 from wvzscan.scan import Scanner
-from wvzscan.sources.git import history
+from wvzscan.sources.git import history, objects_meta
 from wvzscan.sources.git.common import ObjectScanner, add_findings, author_of, placed
 from wvzscan.sources.git.objects import ParallelReader, from_ids, read_one
 from wvzscan.sources.git.objects_meta import Person
@@ -210,6 +210,42 @@ def scan_commits(
             head_keys = blobs.at_head(ch.path)
             for f in _kept(repo, blobs, ch, found[ch.new_oid].findings, c.changes):
                 out.append(placed(f, ch.path, c.oid, who, source, at_head=f.secret in head_keys))
+    add_findings(result, out, exclude)
+
+
+def scan_tags(
+    repo: Repo,
+    scanner: Scanner,
+    result: ScanResult,
+    tags: Sequence[tuple[str, str]],
+    *,
+    source: str = "push",
+    exclude: Iterable[str] = (),
+) -> None:
+    """The messages of annotated tags (ref name, tag object id) a push sends; a tag of a tag sends
+    every tag in its chain. A finding points at the ref and at the commit the chain ends at."""
+    handler = ObjectScanner(scanner, result, source)
+    out: list[Finding] = []
+    for ref, oid in tags:
+        chain: list[str] = []
+        while oid not in chain and len(chain) < 64:
+            got = read_one(repo, oid)
+            if got is None:
+                handler.missing(oid, "cannot read the pushed tag")
+                break
+            typ, data = got
+            if typ != "tag":
+                break
+            chain.append(oid)
+            handler(oid, "tag", data)
+            target = objects_meta.header_field(data.partition(b"\n\n")[0], b"object")
+            oid = target.decode("ascii", "replace") if target else ""
+        commit = repo.resolve(chain[0]) if chain else None
+        for t in chain:
+            fo = handler.found.get(t)
+            if fo is not None:
+                out.extend(placed(f, None, commit, author_of(fo), source, ref=ref) for f in fo.findings)
+    handler.finish()
     add_findings(result, out, exclude)
 
 
