@@ -118,16 +118,22 @@ def test_since_range_and_branch_narrow_to_what_commits_add(tmp_path: Path) -> No
 def test_unreachable_objects_only_with_the_flag(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "r")
     commit_file(repo, "a.txt", "a\n", "init")
-    key = make_key()
-    commit_file(repo, "secret.txt", f"{key}\n", "oops")
+    key, k_msg = make_key(), make_key()
+    oops = commit_file(repo, "secret.txt", f"{key}\n", f"oops\n\n{k_msg}")
     git(repo, "reset", "-q", "--hard", "HEAD~1")
     code, doc = scan(str(repo))
     assert code == 0 and doc["findings"] == []
     assert any("--include-unreachable" in n for n in doc["notes"])
+    # Only the reflog keeps the commit: it is traced, and marked unreachable.
     code, doc = scan(str(repo), "--include-unreachable")
     assert code == 1
-    (f,) = doc["findings"]
-    assert f["unreachable"] is True and f["commit"] is None
+    got = sorted((f["key_prefix"], f["commit"], f["path"], f["unreachable"]) for f in doc["findings"])
+    assert got == sorted([(key[:8], oops, "secret.txt", True), (k_msg[:8], oops, None, True)])
+    # Once the reflog is gone the objects are dangling: still reported, with what is known.
+    git(repo, "reflog", "expire", "--expire=now", "--all")
+    code, doc = scan(str(repo), "--include-unreachable")
+    got = sorted((f["key_prefix"], f["commit"], f["path"], f["unreachable"]) for f in doc["findings"])
+    assert code == 1 and got == sorted([(key[:8], None, None, True), (k_msg[:8], oops, None, True)])
 
 
 def test_url_is_cloned_to_a_temporary_folder_and_removed(tmp_path: Path) -> None:
