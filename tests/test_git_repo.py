@@ -271,3 +271,14 @@ def test_tags_on_trees_blobs_and_tags(tmp_path: Path) -> None:
     assert (f["ref"], f["commit"]) == ("refs/tags/outer", c)
     (f,) = by_key(doc, k_inner)
     assert (f["ref"], f["commit"]) == ("refs/tags/outer", c)
+
+
+def test_user_git_config_does_not_hide_the_first_commit(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    key = make_key()
+    root = commit_file(repo, "a.txt", f"{key}\n", "root")
+    commit_file(repo, "b.txt", "b\n", "two")
+    git(repo, "config", "log.showRoot", "false")  # git log then shows no changes for a root commit
+    for args in ([], ["--branch", "main"]):
+        code, doc = scan(str(repo), *args)
+        assert code == 1 and [(f["commit"], f["path"]) for f in doc["findings"]] == [(root, "a.txt")], args

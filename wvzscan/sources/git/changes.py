@@ -64,7 +64,9 @@ def range_revs(repo: Repo, base: str | None, head: str, result: ScanResult) -> l
 
 def added_lines(repo: Repo, old: str, new: str) -> set[int]:
     """Line numbers (1-based, in ``new``) that the change from blob ``old`` to ``new`` adds."""
-    out = repo.run("diff", "-U0", "-a", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", old, new)
+    # --inter-hunk-context=0: a user's diff.interHunkContext would join hunks over unchanged lines.
+    args = ["diff", "-U0", "--inter-hunk-context=0", "-a", "--no-color", "--no-ext-diff", "--no-textconv"]
+    out = repo.run(*args, "--no-renames", old, new)
     lines: set[int] = set()
     for m in _HUNK.finditer(out):
         start = int(m[1])

@@ -141,7 +141,8 @@ def log(
     stdin_revs: Sequence[str] = (),
 ) -> Iterator[Commit]:
     """Stream the commits of ``revs`` (git log arguments) with the paths each one changed."""
-    args = ["-c", "core.quotePath=false", "log", LOG_FORMAT, "--source", "--date-order", "-z", "--no-color"]
+    # --root: a user's log.showRoot=false would hide what the first commit added.
+    args = ["-c", "core.quotePath=false", "log", LOG_FORMAT, "--source", "--date-order", "-z", "--no-color", "--root"]
     if raw:
         args += ["--raw", "--no-abbrev", "--no-ext-diff", "--no-textconv", f"--diff-merges={merges}"]
         args += ["-M"] if renames else ["--no-renames"]
