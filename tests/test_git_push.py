@@ -77,3 +77,20 @@ def test_malformed_line_is_exit_2(tmp_path: Path) -> None:
     repo, _ = setup(tmp_path)
     r = run_cli("push", cwd=repo, input="garbage\n")
     assert r.code == 2 and "expected" in r.err
+
+
+def test_pushed_annotated_tags_have_their_messages_scanned(tmp_path: Path) -> None:
+    repo, base = setup(tmp_path)
+    k_tag, k_inner = make_key(), make_key()
+    git(repo, "tag", "-a", "v1", "-m", f"release notes\n{k_tag}")  # on the already-pushed commit
+    git(repo, "tag", "-a", "inner", "-m", f"inner {k_inner}", base)
+    git(repo, "tag", "-a", "v2", "-m", "outer", "inner")
+    v1, v2 = git(repo, "rev-parse", "v1"), git(repo, "rev-parse", "v2")
+    lines = f"refs/tags/v1 {v1} refs/tags/v1 {ZERO}\r\nrefs/tags/v2 {v2} refs/tags/v2 {ZERO}  \n"
+    code, found = push(repo, lines)
+    got = sorted(str((f["key_prefix"], f["ref"], f["commit"], f["line"])) for f in found)
+    assert code == 1
+    assert got == sorted(str(t) for t in [(k_tag[:8], "refs/tags/v1", base, 2), (k_inner[:8], "refs/tags/v2", base, 1)])
+    env = {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": v1, "PRE_COMMIT_REMOTE_BRANCH": "refs/tags/v1"}
+    code, found = push(repo, "", env=env)
+    assert code == 1 and [(f["key_prefix"], f["ref"]) for f in found] == [(k_tag[:8], "refs/tags/v1")]

@@ -118,16 +118,22 @@ def test_since_range_and_branch_narrow_to_what_commits_add(tmp_path: Path) -> No
 def test_unreachable_objects_only_with_the_flag(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "r")
     commit_file(repo, "a.txt", "a\n", "init")
-    key = make_key()
-    commit_file(repo, "secret.txt", f"{key}\n", "oops")
+    key, k_msg = make_key(), make_key()
+    oops = commit_file(repo, "secret.txt", f"{key}\n", f"oops\n\n{k_msg}")
     git(repo, "reset", "-q", "--hard", "HEAD~1")
     code, doc = scan(str(repo))
     assert code == 0 and doc["findings"] == []
     assert any("--include-unreachable" in n for n in doc["notes"])
+    # Only the reflog keeps the commit: it is traced, and marked unreachable.
     code, doc = scan(str(repo), "--include-unreachable")
     assert code == 1
-    (f,) = doc["findings"]
-    assert f["unreachable"] is True and f["commit"] is None
+    got = sorted((f["key_prefix"], f["commit"], f["path"], f["unreachable"]) for f in doc["findings"])
+    assert got == sorted([(key[:8], oops, "secret.txt", True), (k_msg[:8], oops, None, True)])
+    # Once the reflog is gone the objects are dangling: still reported, with what is known.
+    git(repo, "reflog", "expire", "--expire=now", "--all")
+    code, doc = scan(str(repo), "--include-unreachable")
+    got = sorted((f["key_prefix"], f["commit"], f["path"], f["unreachable"]) for f in doc["findings"])
+    assert code == 1 and got == sorted([(key[:8], None, None, True), (k_msg[:8], oops, None, True)])
 
 
 def test_url_is_cloned_to_a_temporary_folder_and_removed(tmp_path: Path) -> None:
@@ -179,3 +185,100 @@ def test_progress_is_silent_off_a_terminal(tmp_path: Path) -> None:
     commit_file(repo, "a.txt", "a\n", "init")
     r = run_cli("repo", str(repo), env={"TERM": "xterm"})
     assert r.code == 0 and "\r" not in r.err and os.linesep not in r.err.strip()
+
+
+def test_key_added_by_a_merge_resolution_is_in_range_scans(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    base = commit_file(repo, "conf.ini", "a=0\n", "init")
+    commit_file(repo, "conf.ini", "a=1\n", "ours")
+    git(repo, "checkout", "-q", "-b", "theirs", base)
+    theirs_key = make_key()
+    theirs = commit_file(repo, "conf.ini", f"a=2\nt={theirs_key}\n", "theirs")
+    git(repo, "checkout", "-q", "main")
+    with pytest.raises(RuntimeError):
+        git(repo, "merge", "-q", "theirs")  # a conflict, resolved by hand with a new key
+    key = make_key()
+    (repo / "conf.ini").write_text(f"a=3\nt={theirs_key}\nkey={key}\n")
+    git(repo, "add", "conf.ini")
+    git(repo, "commit", "-q", "--no-edit")
+    merge = git(repo, "rev-parse", "HEAD")
+    for args in (["--range", f"{base}..main"], ["--since", base], ["--branch", "main"], []):
+        _, doc = scan(str(repo), *args)
+        got = sorted((f["commit"], f["path"], f["line"]) for f in doc["findings"])
+        assert got == sorted([(merge, "conf.ini", 3), (theirs, "conf.ini", 2)]), args
+    # The merge itself adds only the new key: theirs_key came from the other parent.
+    _, doc = scan(str(repo), "--range", f"{theirs}..main")
+    assert [(f["commit"], f["line"]) for f in doc["findings"]] == [(merge, 3)]
+
+
+def test_replace_refs_do_not_hide_the_original_objects(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    k_blob, k_old = make_key(), make_key()
+    old = commit_file(repo, "old.txt", f"{k_old}\n", "old history")
+    added = commit_file(repo, "rep.txt", f"{k_blob}\n", "add")
+    commit_file(repo, "c.txt", "c\n", "later")
+    clean = git(repo, "hash-object", "-w", "--stdin", input=b"clean\n")
+    git(repo, "replace", git(repo, "rev-parse", f"{added}:rep.txt"), clean)  # the blob reads as "clean"
+    git(repo, "replace", "--graft", added)  # and the history before `added` is cut off
+    for args in ([], ["--branch", "main"]):
+        _, doc = scan(str(repo), *args)
+        got = sorted((f["commit"], f["path"]) for f in doc["findings"])
+        assert got == sorted([(added, "rep.txt"), (old, "old.txt")]), args
+
+
+def test_only_stash_commits_are_named_after_the_stash(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    k_file, k_msg, k_stash0, k_stash1 = (make_key() for _ in range(4))
+    c_file = commit_file(repo, "a.txt", f"a\n{k_file}\n", "add")
+    c_msg = commit_file(repo, "b.txt", "b\n", f"subject\n\nbody {k_msg}")
+    (repo / "b.txt").write_text(f"b\n{k_stash1}\n")
+    git(repo, "stash", "push", "-q")
+    (repo / "b.txt").write_text(f"b\n{k_stash0}\n")
+    git(repo, "stash", "push", "-q")
+    # main moves on with commits dated before the stash: git log meets the stash first and
+    # reaches the stash's base from it
+    git(repo, "commit", "-q", "--allow-empty", "-m", "later", env={"GIT_COMMITTER_DATE": "2001-01-01T00:00:00"})
+    _, doc = scan(str(repo))
+    (f,) = by_key(doc, k_file)
+    assert (f["commit"], f.get("ref")) == (c_file, None)
+    (f,) = by_key(doc, k_msg)
+    assert (f["commit"], f.get("ref")) == (c_msg, None)
+    assert {f["ref"] for f in by_key(doc, k_stash0)} == {"refs/stash"}
+    assert {f["ref"] for f in by_key(doc, k_stash1)} == {"stash@{1}"}
+
+
+def test_tags_on_trees_blobs_and_tags(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    c = commit_file(repo, "a.txt", "a\n", "init")
+    k_tree, k_inner, k_outer = make_key(), make_key(), make_key()
+    git(repo, "tag", "-a", "on-tree", "-m", f"tree {k_tree}", "HEAD^{tree}")
+    git(repo, "tag", "-a", "inner", "-m", f"inner {k_inner}", c)
+    git(repo, "tag", "-a", "outer", "-m", f"outer {k_outer}", "inner")
+    git(repo, "tag", "-d", "inner")  # the inner tag is now reached only through the outer one
+    k_blob = make_key()  # in a tree no commit has, tagged by a tag of a tag
+    blob = git(repo, "hash-object", "-w", "--stdin", input=f"{k_blob}\n".encode())
+    tree = git(repo, "mktree", input=f"100644 blob {blob}\tloose.txt\n".encode())
+    git(repo, "tag", "-a", "tree-inner", "-m", "i", tree)
+    git(repo, "tag", "-a", "tree-outer", "-m", "o", "tree-inner")
+    git(repo, "tag", "-d", "tree-inner")
+    code, doc = scan(str(repo))
+    assert code == 1 and doc["notes"] == []
+    (f,) = by_key(doc, k_blob)
+    assert (f["ref"], f["path"], f["commit"]) == ("refs/tags/tree-outer", "loose.txt", None)
+    (f,) = by_key(doc, k_tree)
+    assert (f["ref"], f["commit"], f["path"]) == ("refs/tags/on-tree", None, None)
+    (f,) = by_key(doc, k_outer)
+    assert (f["ref"], f["commit"]) == ("refs/tags/outer", c)
+    (f,) = by_key(doc, k_inner)
+    assert (f["ref"], f["commit"]) == ("refs/tags/outer", c)
+
+
+def test_user_git_config_does_not_hide_the_first_commit(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    key = make_key()
+    root = commit_file(repo, "a.txt", f"{key}\n", "root")
+    commit_file(repo, "b.txt", "b\n", "two")
+    git(repo, "config", "log.showRoot", "false")  # git log then shows no changes for a root commit
+    for args in ([], ["--branch", "main"]):
+        code, doc = scan(str(repo), *args)
+        assert code == 1 and [(f["commit"], f["path"]) for f in doc["findings"]] == [(root, "a.txt")], args

@@ -178,3 +178,19 @@ def test_connectivity_check_can_be_skipped_and_says_so(tmp_path: Path) -> None:
     _loose_path(repo, git(repo, "rev-parse", "HEAD:x.txt")).unlink()
     r = run_cli("repo", str(repo), "--format", "json", "--no-connectivity-check")
     assert r.code == 0 and any("connectivity check skipped" in n for n in r.json()["notes"])
+
+
+def test_run_from_inside_the_git_directory_or_a_linked_worktree(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    key = make_key()
+    c = commit_file(repo, "a.env", f"K={key}\n", "add")
+    for where in (repo / ".git", repo / ".git" / "refs"):
+        r = run_cli("repo", "--format", "json", cwd=where)
+        assert r.code == 1 and [f["commit"] for f in r.json()["findings"]] == [c], r.err
+    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"), "-b", "other")
+    (tmp_path / "wt" / "b.env").write_text(f"K2={make_key()}\n")
+    git(tmp_path / "wt", "add", "b.env")
+    r = run_cli("staged", "--format", "json", cwd=tmp_path / "wt")
+    assert r.code == 1 and [f["path"] for f in r.json()["findings"]] == ["b.env"], r.err
+    r = run_cli("repo", "--format", "json", cwd=tmp_path / "wt")
+    assert r.code == 1 and [f["commit"] for f in r.json()["findings"]] == [c], r.err

@@ -98,3 +98,31 @@ def test_staged_does_not_import_heavy_modules(tmp_path: Path) -> None:
     )
     p = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, env=cli_env())
     assert p.stdout.strip().splitlines()[-1] == "[]", p.stderr
+
+
+def test_clean_staged_run_skips_what_it_does_not_need(tmp_path: Path) -> None:
+    """A hook's clean run: no TOML parser for a pyproject.toml without [tool.wvzscan], no temp files, JSON, hashing."""
+    import subprocess
+    import sys
+
+    from tests.helpers import cli_env
+
+    repo = init_repo(tmp_path / "r")
+    commit_file(repo, "pyproject.toml", '[project]\nname = "x"\n', "init")
+    (repo / "a.txt").write_text("one line\n")
+    git(repo, "add", "a.txt")
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['wvzscan', 'staged']\n"
+        "try:\n    runpy.run_module('wvzscan', run_name='__main__')\n"
+        "except SystemExit as e:\n    print('exit', e.code)\n"
+        "print(sorted(m for m in ('tomllib', 'tempfile', 'json', 'hashlib') if m in sys.modules))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, env=cli_env())
+    assert p.stdout.strip().splitlines()[-2:] == ["exit 0", "[]"], p.stdout + p.stderr
+    # A pyproject.toml that does configure wvzscan is still read.
+    commit_file(repo, "pyproject.toml", '[tool.wvzscan]\nexclude = ["a.txt"]\n', "configure")
+    (repo / "a.txt").write_text(f"{make_key()}\n")
+    git(repo, "add", "a.txt")
+    r = run_cli("staged", "--format", "json", cwd=repo)
+    assert r.code == 0 and r.json()["stats"]["skipped"] == {"excluded": 1}, r.err

@@ -8,11 +8,6 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
 ENCODINGS = ("base64", "url", "json-escape", "utf-16")
 
@@ -126,6 +121,11 @@ def parse(table: dict[str, Any], path: str) -> Config:
 
 
 def _read_toml(path: str) -> dict[str, Any]:
+    # Imported here: most scans have no config file, and tomllib costs hooks 5-10 ms to import.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         with open(path, "rb") as f:
             data: dict[str, Any] = tomllib.load(f)
@@ -134,6 +134,16 @@ def _read_toml(path: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
     except OSError as e:
         raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
+
+
+def _mentions_wvzscan(path: str) -> bool:
+    """Whether a pyproject.toml can hold [tool.wvzscan] at all: most projects' pyproject.toml
+    does not, and parsing it costs every hook run the TOML parser's import (5-10 ms)."""
+    try:
+        with open(path, "rb") as f:
+            return b"wvzscan" in f.read()
+    except OSError:
+        return True  # let _read_toml report it
 
 
 def load(explicit: str | None, root: str) -> Config:
@@ -149,7 +159,7 @@ def load(explicit: str | None, root: str) -> Config:
     if os.path.isfile(own):
         return parse(_read_toml(own), own)
     pyproject = os.path.join(root, "pyproject.toml")
-    if os.path.isfile(pyproject):
+    if os.path.isfile(pyproject) and _mentions_wvzscan(pyproject):
         table = _read_toml(pyproject).get("tool", {}).get("wvzscan")
         if isinstance(table, dict):
             return parse(table, pyproject)

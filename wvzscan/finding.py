@@ -6,7 +6,6 @@ it out unless the user asked for ``--show-secrets``.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,8 @@ REDACT_KEEP = 8  # what Weavz itself shows as keyPrefix
 
 
 def fingerprint(key: str) -> str:
+    import hashlib  # here: a clean scan (most hook runs) never needs it
+
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 
 from wvzscan.config import Config
@@ -17,6 +16,8 @@ class BaselineError(Exception):
 
 
 def load_baseline(path: str) -> set[str]:
+    import json  # here: only runs with a baseline import it
+
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -48,6 +49,8 @@ def baseline_document(findings: Iterable[Finding]) -> str:
         for _, e in sorted(by_fp.items())
     ]
     doc = {"tool": "wvzscan", "baseline_version": 1, "findings": entries}
+    import json
+
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

@@ -211,8 +211,9 @@ def _nothing_staged(repo: Any) -> bool:
     return not repo.run("diff-index", "--cached", "--name-only", "-z", "HEAD")
 
 
-def push_ranges(repo: Any, lines: list[str], result: Any) -> list[list[str]]:
-    """git log arguments for each pre-push line ``<local ref> <local sha> <remote ref> <remote sha>``."""
+def push_ranges(repo: Any, lines: list[str], result: Any, tags: list[tuple[str, str]] | None = None) -> list[list[str]]:
+    """git log arguments for each pre-push line ``<local ref> <local sha> <remote ref> <remote sha>``;
+    annotated tags pushed are added to ``tags`` as (remote ref, tag object id)."""
     from wvzscan.sources.git.changes import range_revs
 
     ranges = []
@@ -225,6 +226,8 @@ def push_ranges(repo: Any, lines: list[str], result: Any) -> list[list[str]]:
         _, local_sha, _, remote_sha = parts
         if _ZEROS.match(local_sha):
             continue  # a deleted branch sends nothing
+        if tags is not None and repo.run("cat-file", "-t", local_sha, check=False).strip() == b"tag":
+            tags.append((parts[2], local_sha))  # the tag object itself is sent: its message too
         if not _ZEROS.match(remote_sha) and repo.resolve(remote_sha) is None:
             # The remote has commits we never fetched (someone pushed, or this is a force push).
             result.notes.append(
@@ -257,20 +260,26 @@ def push_cmd(hook_args: tuple[str, ...], opts: ScanOptions) -> None:
 
     def produce(scanner: Any, result: Any) -> None:
         from wvzscan.progress import Progress
-        from wvzscan.sources.git.changes import range_revs, scan_commits
+        from wvzscan.sources.git.changes import range_revs, scan_commits, scan_tags
+
+        tags: list[tuple[str, str]] = []
 
         def go() -> None:
             if from_ref and to_ref:
                 ranges = [range_revs(repo, from_ref, to_ref, result)]
+                if repo.run("cat-file", "-t", to_ref, check=False).strip() == b"tag":
+                    tags.append((os.environ.get("PRE_COMMIT_REMOTE_BRANCH") or to_ref, to_ref))
             elif pre_commit_first_push:
                 ranges = [range_revs(repo, None, os.environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD", result)]
             elif sys.stdin.isatty():
                 ranges = [range_revs(repo, None, "HEAD", result)]
             else:
-                ranges = push_ranges(repo, lines, result)
+                ranges = push_ranges(repo, lines, result, tags)
             progress = Progress.for_terminal(opts.quiet, what="objects")
             for revs in ranges:
                 scan_commits(repo, scanner, result, revs, source="push", progress=progress, exclude=cfg.exclude)
+            if tags:
+                scan_tags(repo, scanner, result, tags, exclude=cfg.exclude)
 
         cfg = opts.extra["config"]
         _guard(go)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from wvzscan.finding import Finding, ScanResult
 from wvzscan.progress import Progress
 from wvzscan.scan import Scanner
-from wvzscan.sources.git import history
+from wvzscan.sources.git import history, objects_meta
 from wvzscan.sources.git.common import ObjectScanner, add_findings, author_of, placed
 from wvzscan.sources.git.objects import ParallelReader, from_ids, read_one
 from wvzscan.sources.git.objects_meta import Person
@@ -64,7 +64,9 @@ def range_revs(repo: Repo, base: str | None, head: str, result: ScanResult) -> l
 
 def added_lines(repo: Repo, old: str, new: str) -> set[int]:
     """Line numbers (1-based, in ``new``) that the change from blob ``old`` to ``new`` adds."""
-    out = repo.run("diff", "-U0", "-a", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", old, new)
+    # --inter-hunk-context=0: a user's diff.interHunkContext would join hunks over unchanged lines.
+    args = ["diff", "-U0", "--inter-hunk-context=0", "-a", "--no-color", "--no-ext-diff", "--no-textconv"]
+    out = repo.run(*args, "--no-renames", old, new)
     lines: set[int] = set()
     for m in _HUNK.finditer(out):
         start = int(m[1])
@@ -112,32 +114,43 @@ class _Blobs:
         return self.keys(oid)
 
 
+def _olds(ch: history.Change) -> tuple[str | None, ...]:
+    """The blobs the change compares against: one, or one per parent of a merge."""
+    return ch.parent_oids or (ch.old_oid,)
+
+
 def _lost(blobs: _Blobs, changes: list[history.Change]) -> frozenset[str]:
     """Keys some path no longer holds after the change (a key moved to another file is not new)."""
     lost: set[str] = set()
-    blobs.prefetch(ch.old_oid for ch in changes)
+    blobs.prefetch(o for ch in changes for o in _olds(ch))
     for ch in changes:
-        if ch.old_oid is not None and blobs.keys(ch.old_oid):
-            lost |= blobs.keys(ch.old_oid) - blobs.keys(ch.new_oid)
+        for old in _olds(ch):
+            if old is not None and blobs.keys(old):
+                lost |= blobs.keys(old) - blobs.keys(ch.new_oid)
     return frozenset(lost)
 
 
 def _kept(
     repo: Repo, blobs: _Blobs, ch: history.Change, findings: list[Finding], changes: list[history.Change]
 ) -> list[Finding]:
-    """The findings of a changed path that sit on what the change adds."""
-    if ch.old_oid is None:
+    """The findings of a changed path that sit on what the change adds.
+
+    For a merge, a line is added only when it is added against every parent: a key that one
+    parent already had came with that parent's commits, a key in the conflict resolution is new.
+    """
+    olds = [o for o in _olds(ch) if o is not None]
+    if not olds:
         lost = _lost(blobs, changes)
         return [f for f in findings if f.secret not in lost]
     added: set[int] | None = None
     kept = []
     for f in findings:
         if f.path:  # an archive member: no lines to compare
-            if f.secret not in blobs.keys(ch.old_oid):
+            if not any(f.secret in blobs.keys(o) for o in olds):
                 kept.append(f)
             continue
         if added is None:
-            added = added_lines(repo, ch.old_oid, ch.new_oid or "")
+            added = set.intersection(*(added_lines(repo, o, ch.new_oid or "") for o in olds))
         if f.line in added:
             kept.append(f)
     return kept
@@ -165,7 +178,7 @@ def scan_commits(
     blob_ids: set[str] = set()
     commit_ids: list[str] = []
     gitlinks = False
-    for c in history.log(repo, revs, renames=True, merges="off"):
+    for c in history.log(repo, revs, renames=True, merges="combined"):
         commit_ids.append(c.oid)
         for ch in c.changes:
             gitlinks = gitlinks or history.GITLINK in (ch.new_mode, ch.old_mode)
@@ -188,7 +201,7 @@ def scan_commits(
         return
     blobs = _Blobs(repo, scanner)
     out: list[Finding] = []
-    for c in history.log(repo, revs, renames=True, merges="off"):
+    for c in history.log(repo, revs, renames=True, merges="combined"):
         who = Person(c.author, c.email, c.date)
         if c.oid in found:
             fo = found[c.oid]
@@ -199,6 +212,42 @@ def scan_commits(
             head_keys = blobs.at_head(ch.path)
             for f in _kept(repo, blobs, ch, found[ch.new_oid].findings, c.changes):
                 out.append(placed(f, ch.path, c.oid, who, source, at_head=f.secret in head_keys))
+    add_findings(result, out, exclude)
+
+
+def scan_tags(
+    repo: Repo,
+    scanner: Scanner,
+    result: ScanResult,
+    tags: Sequence[tuple[str, str]],
+    *,
+    source: str = "push",
+    exclude: Iterable[str] = (),
+) -> None:
+    """The messages of annotated tags (ref name, tag object id) a push sends; a tag of a tag sends
+    every tag in its chain. A finding points at the ref and at the commit the chain ends at."""
+    handler = ObjectScanner(scanner, result, source)
+    out: list[Finding] = []
+    for ref, oid in tags:
+        chain: list[str] = []
+        while oid not in chain and len(chain) < 64:
+            got = read_one(repo, oid)
+            if got is None:
+                handler.missing(oid, "cannot read the pushed tag")
+                break
+            typ, data = got
+            if typ != "tag":
+                break
+            chain.append(oid)
+            handler(oid, "tag", data)
+            target = objects_meta.header_field(data.partition(b"\n\n")[0], b"object")
+            oid = target.decode("ascii", "replace") if target else ""
+        commit = repo.resolve(chain[0]) if chain else None
+        for t in chain:
+            fo = handler.found.get(t)
+            if fo is not None:
+                out.extend(placed(f, None, commit, author_of(fo), source, ref=ref) for f in fo.findings)
+    handler.finish()
     add_findings(result, out, exclude)
 
 

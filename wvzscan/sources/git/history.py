@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +24,9 @@ class Change:
     new_oid: str | None
     path: str  # the new path (for R/C) or the path
     old_path: str | None = None  # for R/C
+    # A merge's combined diff (``--diff-merges=combined``): every parent's blob, in parent order
+    # (old_oid is the first parent's). Empty for an ordinary change.
+    parent_oids: tuple[str | None, ...] = ()
 
 
 @dataclass
@@ -83,6 +85,9 @@ def parse_log(stream: Iterator[bytes], null_oid: str) -> Iterator[Commit]:
 
 
 def _change(tok: bytes, toks: Iterator[bytes], null_oid: str) -> Change | None:
+    parents = len(tok) - len(tok.lstrip(b":"))
+    if parents > 1:
+        return _combined(tok, parents, toks, null_oid)
     meta = tok[1:].decode("ascii", "replace").split()
     if len(meta) < 5:
         return None
@@ -100,6 +105,18 @@ def _change(tok: bytes, toks: Iterator[bytes], null_oid: str) -> Change | None:
         _decode_path(path),
         _decode_path(old_path) if old_path is not None else None,
     )
+
+
+def _combined(tok: bytes, parents: int, toks: Iterator[bytes], null_oid: str) -> Change | None:
+    """``::<modes> <oids> <statuses>`` then one path: a path a merge changed against every parent."""
+    meta = tok[parents:].decode("ascii", "replace").split()
+    path = next(toks, b"")
+    if len(meta) < 2 * (parents + 1) + 1:
+        return None
+    modes, oids, status = meta[: parents + 1], meta[parents + 1 : 2 * parents + 2], meta[2 * parents + 2]
+    olds = tuple(None if o == null_oid else o for o in oids[:parents])
+    new = None if oids[parents] == null_oid else oids[parents]
+    return Change(status[0], modes[0], modes[parents], olds[0], new, _decode_path(path), parent_oids=olds)
 
 
 def parse_raw(out: bytes, null_oid: str) -> list[Change]:
@@ -124,13 +141,16 @@ def log(
     stdin_revs: Sequence[str] = (),
 ) -> Iterator[Commit]:
     """Stream the commits of ``revs`` (git log arguments) with the paths each one changed."""
-    args = ["-c", "core.quotePath=false", "log", LOG_FORMAT, "--source", "--date-order", "-z", "--no-color"]
+    # --root: a user's log.showRoot=false would hide what the first commit added.
+    args = ["-c", "core.quotePath=false", "log", LOG_FORMAT, "--source", "--date-order", "-z", "--no-color", "--root"]
     if raw:
         args += ["--raw", "--no-abbrev", "--no-ext-diff", "--no-textconv", f"--diff-merges={merges}"]
         args += ["-M"] if renames else ["--no-renames"]
     args += list(revs)
     if stdin_revs:
         args.append("--stdin")
+    import tempfile  # not at load time: `staged` never runs git log
+
     with tempfile.TemporaryFile() as errf:
         proc = subprocess.Popen(
             ["git", "--git-dir", repo.git_dir, *args],

@@ -30,7 +30,58 @@ from wvzscan.sources.git.repo_state import describe_state, missing_objects
 class Origin:
     commit: str
     who: Person
-    ref: str  # where git log reached it from (--source)
+    ref: str | None  # the stash or notes ref of a stash or notes commit (a branch is implied)
+    parents: tuple[str, ...] = ()
+    unreachable: bool = False  # only a reflog keeps the commit
+
+
+class _Walk:
+    """One ``git log --raw`` pass: where each blob holding a key was added, and by which commit.
+
+    A key counts as introduced at (commit, path) when the new blob at that path holds it, the old
+    blob did not, and no other path in the same commit lost it (a rename or a move). Later
+    commits come first in the log, so the last write for a (blob, path, key) is the oldest.
+    """
+
+    def __init__(
+        self,
+        blob_keys: dict[str, frozenset[str]],
+        commits_found: set[str],
+        stashed: dict[str, str],
+        unreachable: bool = False,
+    ) -> None:
+        self.blob_keys, self.commits_found, self.stashed = blob_keys, commits_found, stashed
+        self.unreachable = unreachable
+        self.events: dict[tuple[str, str, str], Origin] = {}  # (blob, path, key) -> oldest origin
+        self.first_seen: dict[str, tuple[Origin, str]] = {}  # blob -> oldest (origin, path)
+        self.commit_refs: dict[str, str | None] = {}  # commit found -> the stash or notes ref
+
+    def run(self, repo: Repo, revs: list[str], stdin_revs: list[str] | None = None) -> None:
+        blob_keys = self.blob_keys
+        for c in history.log(repo, revs, raw=bool(blob_keys), stdin_revs=stdin_revs or ()):
+            if self.unreachable and c.oid in self.stashed:
+                continue  # an older stash entry: reached through the stash, in the first pass
+            # --source names the first ref git log reached a commit from, which for a branch's
+            # commit can be the stash made on top of it: only stash commits are the stash's.
+            ref = self.stashed.get(c.oid) or (c.source if c.source.startswith("refs/notes/") else None)
+            if c.oid in self.commits_found:
+                self.commit_refs[c.oid] = ref
+            if not blob_keys or not c.changes:
+                continue
+            origin: Origin | None = None
+            left: set[str] = set()  # keys that some path lost in this commit (renames, moves)
+            for ch in c.changes:
+                if ch.old_oid in blob_keys:
+                    left |= blob_keys[ch.old_oid] - blob_keys.get(ch.new_oid or "", frozenset())
+            for ch in c.changes:
+                if ch.new_oid not in blob_keys or ch.new_mode == history.GITLINK:
+                    continue
+                who = Person(c.author, c.email, c.date)
+                origin = origin or Origin(c.oid, who, ref, tuple(c.parents), self.unreachable)
+                self.first_seen[ch.new_oid] = (origin, ch.path)
+                keys = blob_keys[ch.new_oid] - blob_keys.get(ch.old_oid or "", frozenset()) - left
+                for k in keys:
+                    self.events[(ch.new_oid, ch.path, k)] = origin
 
 
 def scan_history(
@@ -113,40 +164,40 @@ def attribute(
     blob_keys = {oid: fo.keys for oid, fo in found.items() if fo.type == "blob"}
     commits_found = {oid for oid, fo in found.items() if fo.type == "commit"}
     refs = objects_meta.refs(repo)
-    stash_old = objects_meta.stash_entries(repo)
-    # (blob, path, key) -> oldest origin; blob -> oldest (origin, path) it was seen at.
-    events: dict[tuple[str, str, str], Origin] = {}
-    first_seen: dict[str, tuple[Origin, str]] = {}
-    commit_refs: dict[str, str] = {}
+    stashed = objects_meta.stash_commits(repo)
+    stash_old = {oid: name for oid, name in stashed.items() if name.startswith("stash@")}
+    walk = _Walk(blob_keys, commits_found, stashed)
     try:
-        for c in history.log(repo, ["--all"], raw=bool(blob_keys), stdin_revs=list(stash_old)):
-            ref = stash_old.get(c.source, c.source)
-            if c.oid in commits_found:
-                commit_refs[c.oid] = ref
-            if not blob_keys or not c.changes:
-                continue
-            origin: Origin | None = None
-            left: set[str] = set()  # keys that some path lost in this commit (renames, moves)
-            for ch in c.changes:
-                if ch.old_oid in blob_keys:
-                    left |= blob_keys[ch.old_oid] - blob_keys.get(ch.new_oid or "", frozenset())
-            for ch in c.changes:
-                if ch.new_oid not in blob_keys or ch.new_mode == history.GITLINK:
-                    continue
-                origin = origin or Origin(c.oid, Person(c.author, c.email, c.date), ref)
-                first_seen[ch.new_oid] = (origin, ch.path)
-                keys = blob_keys[ch.new_oid] - blob_keys.get(ch.old_oid or "", frozenset()) - left
-                for k in keys:
-                    events[(ch.new_oid, ch.path, k)] = origin
+        walk.run(repo, ["--all"], stdin_revs=list(stash_old))
     except GitError as e:
         result.error("git log", f"history could not be walked to the end, attribution is partial: {e}")
+    events, first_seen, commit_refs = walk.events, walk.first_seen, walk.commit_refs
+    reflog_only: set[str] = set()  # commits found that only a reflog reaches
+    if include_unreachable and (
+        any(o not in first_seen for o in blob_keys) or any(o not in commit_refs for o in commits_found)
+    ):
+        # Commits only a reflog keeps (a reset, an amend, a rebase): what they added is traced too,
+        # each finding marked unreachable. Never overrides what a ref reaches.
+        lost = _Walk(blob_keys, commits_found, stashed, unreachable=True)
+        try:
+            lost.run(repo, ["--reflog", "--not", "--all"])
+        except GitError as e:
+            result.error("git log", f"the reflogs could not be walked to the end, attribution is partial: {e}")
+        for ek, ev in lost.events.items():
+            events.setdefault(ek, ev)
+        for bk, bv in lost.first_seen.items():
+            first_seen.setdefault(bk, bv)
+        reflog_only = set(lost.commit_refs) - set(commit_refs)
+        for ck, cv in lost.commit_refs.items():
+            commit_refs.setdefault(ck, cv)
+    _drop_what_merges_inherit(repo, events, blob_keys)
     head_keys = _head_keys(repo, blob_keys)
     by_blob: dict[str, list[tuple[str, str, Origin]]] = {}
     for (blob, path, key), origin in events.items():
         by_blob.setdefault(blob, []).append((path, key, origin))
     keys_placed = {key for (_, _, key) in events}
     ref_blobs = _blobs_named_by_refs(repo, refs, blob_keys)
-    tag_refs = {r.oid: r.name for r in refs if r.type == "tag"}
+    tags = objects_meta.tags_reached(repo, refs) if any(fo.type == "tag" for fo in found.values()) else {}
     out: list[Finding] = []
     unreachable = 0
     for oid, fo in found.items():
@@ -169,34 +220,19 @@ def attribute(
             reached = oid in commit_refs
             if reached:
                 ref = commit_refs[oid]
+                lost_commit = True if oid in reflog_only else None
+                for f in fo.findings:
+                    at_head = f.secret in head_keys
+                    who = author_of(fo)
+                    made.append(placed(f, None, oid, who, source, at_head=at_head, ref=ref, unreachable=lost_commit))
+        else:  # an annotated tag
+            # A tag points at the commit at the end of its chain; a tag of a tree or a blob at none.
+            reached = oid in tags
+            if reached:
+                tag_ref, tagged = tags[oid]
                 for f in fo.findings:
                     made.append(
-                        placed(
-                            f,
-                            None,
-                            oid,
-                            author_of(fo),
-                            source,
-                            at_head=f.secret in head_keys,
-                            ref=_special(ref),
-                        )
-                    )
-        else:  # an annotated tag
-            reached = oid in tag_refs
-            target = objects_meta.header_field(fo.header, b"object")
-            tagged = target.decode() if target else None
-            for f in fo.findings:
-                if reached:
-                    made.append(
-                        placed(
-                            f,
-                            None,
-                            tagged,
-                            author_of(fo),
-                            source,
-                            at_head=f.secret in head_keys,
-                            ref=tag_refs[oid],
-                        )
+                        placed(f, None, tagged, author_of(fo), source, at_head=f.secret in head_keys, ref=tag_ref)
                     )
         if reached:
             out.extend(made)
@@ -216,16 +252,26 @@ def attribute(
     return out
 
 
-def _special(ref: str) -> str | None:
-    """The ref to name in a finding: stashes and notes (a branch is implied by the commit)."""
-    if ref.startswith(("refs/stash", "stash@", "refs/notes/")):
-        return ref
-    return None
+def _drop_what_merges_inherit(
+    repo: Repo, events: dict[tuple[str, str, str], Origin], blob_keys: dict[str, frozenset[str]]
+) -> None:
+    """A merge's diff against its first parent also shows what the other parents brought: a key
+    another parent already held at that path came with that parent's commits, not the merge.
+    (Asked only for the few merges that touch a blob with a key: a combined diff of every
+    merge would cost git/git's attribution pass 60% more.)
+    """
+    todo = {(p, path) for (_, path, _), o in events.items() for p in o.parents[1:]}
+    if not todo:
+        return
+    at = objects_meta.blobs_at(repo, todo)
+    for (blob, path, key), o in list(events.items()):
+        if any(key in blob_keys.get(at.get((p, path)) or "", frozenset()) for p in o.parents[1:]):
+            del events[(blob, path, key)]
 
 
 def _at(f: Finding, path: str, origin: Origin, source: str, at_head: bool) -> Finding:
-    ref = _special(origin.ref)
-    extra: dict[str, object] = {"at_head": at_head, "ref": ref}
+    ref = origin.ref
+    extra: dict[str, object] = {"at_head": at_head, "ref": ref, "unreachable": origin.unreachable or None}
     if ref is not None and ref.startswith("refs/notes/"):
         extra["note_for"] = path.replace("/", "")
     return placed(f, path, origin.commit, origin.who, source, **extra)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -184,6 +183,8 @@ class ParallelReader:
 
     def _one_process(self, pending: deque[bytes]) -> tuple[deque[bytes], bool, str]:
         """Run one cat-file until the work runs out or it dies; return what it left unanswered."""
+        import tempfile  # not at load time: `staged` reads a few blobs without these readers
+
         with tempfile.TemporaryFile() as errf:
             proc = subprocess.Popen(
                 # A bigger delta-base cache than git's 96 MiB default: consecutive objects in pack

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wvzscan.sources.git.process import Repo
@@ -64,13 +65,68 @@ def refs(repo: Repo) -> list[Ref]:
         if len(parts) == 5:
             oid, typ, peeled, ptype, name = parts
             result.append(Ref(name, oid, typ, peeled or None, ptype or None))
+    # %(*objectname) peels one level; a tag of a tag is peeled to the end of its chain here.
+    nested = [r for r in result if r.peeled_type == "tag"]
+    if nested:
+        query = "".join(f"{r.oid}^{{}}\n" for r in nested).encode()
+        answer = repo.run("cat-file", "--batch-check=%(objectname) %(objecttype)", input=query, check=False)
+        ends = dict(zip((r.oid for r in nested), answer.decode().splitlines(), strict=False))
+        for i, r in enumerate(result):
+            end = ends.get(r.oid, "").split()
+            if r.peeled_type == "tag" and len(end) == 2:
+                result[i] = Ref(r.name, r.oid, r.type, end[0], end[1])
     return result
+
+
+def tags_reached(repo: Repo, refs: list[Ref]) -> dict[str, tuple[str, str | None]]:
+    """Every annotated tag a ref reaches (tags of tags included) -> (that ref, the commit at the
+    end of the chain, or None when it ends at a tree or a blob)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    todo: dict[str, tuple[str, str | None]] = {}
+    for r in refs:
+        if r.type == "tag":
+            info = (r.name, r.peeled if r.peeled_type == "commit" else None)
+            out.setdefault(r.oid, info)
+            todo.setdefault(r.oid, info)
+    while todo:  # a tag of a tag: follow each chain one level per cat-file run
+        order = list(todo)
+        answer = repo.run("cat-file", "--batch", input="".join(o + "\n" for o in order).encode(), check=False)
+        nxt: dict[str, tuple[str, str | None]] = {}
+        pos = 0
+        for oid in order:
+            nl = answer.find(b"\n", pos)
+            parts = answer[pos:nl].split() if nl != -1 else []
+            if len(parts) != 3:
+                pos = nl + 1 if nl != -1 else len(answer)
+                continue
+            size = int(parts[2])
+            header = answer[nl + 1 : nl + 1 + size].partition(b"\n\n")[0]
+            pos = nl + 2 + size
+            target, typ = header_field(header, b"object"), header_field(header, b"type")
+            if target and typ == b"tag" and target.decode() not in out:
+                out[target.decode()] = todo[oid]
+                nxt[target.decode()] = todo[oid]
+        todo = nxt
+    return out
 
 
 def stash_entries(repo: Repo) -> dict[str, str]:
     """Older stash entries (stash@{1}...): reachable only through the stash's reflog. oid -> name."""
-    out = repo.run("log", "-g", "--format=%H", "refs/stash", "--", check=False).decode().split()
-    return {oid: f"stash@{{{i}}}" for i, oid in enumerate(out) if i > 0}
+    return {oid: name for oid, name in stash_commits(repo).items() if name.startswith("stash@")}
+
+
+def stash_commits(repo: Repo) -> dict[str, str]:
+    """Every commit a stash entry made (the entry, its index and untracked-files commits) -> its
+    name (``refs/stash`` for the newest, ``stash@{N}`` for the older ones). The entry's first
+    parent is the branch's commit the stash was made on: not a stash commit."""
+    out = repo.run("log", "-g", "--format=%H %P", "refs/stash", "--", check=False).decode().splitlines()
+    names: dict[str, str] = {}
+    for i, line in enumerate(out):
+        oid, *parents = line.split()
+        name = "refs/stash" if i == 0 else f"stash@{{{i}}}"
+        for c in [oid, *parents[1:]]:
+            names.setdefault(c, name)
+    return names
 
 
 def tree_blobs(repo: Repo, treeish: str) -> list[tuple[str, str]]:
@@ -85,6 +141,28 @@ def tree_blobs(repo: Repo, treeish: str) -> list[tuple[str, str]]:
         if typ == "blob":
             items.append((oid, path.decode("utf-8", "replace")))
     return items
+
+
+def blobs_at(repo: Repo, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The blob at each (commit, path) that has one; one ``cat-file --batch-check`` for all."""
+    todo = sorted(pairs)
+    plain = [(c, p) for c, p in todo if "\n" not in p]
+    out: dict[tuple[str, str], str] = {}
+    if plain:
+        query = "".join(f"{c}:{p}\n" for c, p in plain).encode("utf-8", "surrogateescape")
+        answer = repo.run("cat-file", "--batch-check=%(objectname) %(objecttype)", input=query, check=False)
+        for pair, line in zip(plain, answer.decode("ascii", "replace").splitlines(), strict=False):
+            oid, _, typ = line.partition(" ")
+            if typ == "blob":
+                out[pair] = oid
+    for c, p in todo:
+        if "\n" in p:  # cat-file reads one name per line; ls-tree takes any path
+            raw = repo.run("--literal-pathspecs", "ls-tree", "-z", "--full-tree", c, "--", p, check=False)
+            meta, tab, _ = raw.partition(b"\t")
+            fields = meta.decode("ascii", "replace").split()
+            if tab and len(fields) == 3 and fields[1] == "blob":
+                out[(c, p)] = fields[2]
+    return out
 
 
 def has_gitlinks(repo: Repo, treeish: str) -> bool:

@@ -28,6 +28,9 @@ def git_env() -> dict[str, str]:
     env.update(_ENV_FIXED)
     # A lazy fetch from a partial clone's promisor remote would make a scan reach the network.
     env["GIT_NO_LAZY_FETCH"] = "1"
+    # Replace refs (git replace, grafts) make git show other objects in place of the real ones;
+    # the real ones are what the repository holds and what a clone or push sends.
+    env["GIT_NO_REPLACE_OBJECTS"] = "1"
     return env
 
 
@@ -99,6 +102,18 @@ class Repo:
         return "0" * (64 if self.object_format == "sha256" else 40)
 
 
+def _work_tree_of(git_dir: str) -> str | None:
+    """The work tree of a non-bare repository whose .git folder we were started in (git answers
+    --show-toplevel only from inside the work tree): the folder that holds it, if it agrees."""
+    parent = os.path.dirname(git_dir.rstrip("/"))
+    args = ["rev-parse", "--absolute-git-dir", "--show-toplevel"]
+    p = subprocess.run(command(None, *args), cwd=parent, capture_output=True, env=git_env(), check=False)
+    lines = p.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if p.returncode == 0 and len(lines) == 2 and os.path.samefile(lines[0], git_dir):
+        return lines[1]
+    return None
+
+
 def open_repo(path: str) -> Repo:
     """Discover the repository at ``path`` (a work tree, anywhere inside one, or a bare repository)."""
     if not os.path.isdir(path):
@@ -106,13 +121,14 @@ def open_repo(path: str) -> Repo:
     # One git process: start-up time matters for hooks. --show-toplevel fails last in a bare
     # repository, after the other answers are printed.
     args = ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository"]
-    args += ["--show-object-format", "--show-toplevel"]
+    args += ["--show-object-format", "--is-inside-git-dir", "--show-toplevel"]
     try:
         p = subprocess.run(command(None, *args), cwd=path, capture_output=True, env=git_env(), check=False)
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH)") from None
     lines = p.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if len(lines) < 4 or (p.returncode != 0 and lines[1] != "true"):
+    inside_git_dir = len(lines) >= 5 and lines[4] == "true"
+    if len(lines) < 5 or (p.returncode != 0 and lines[1] != "true" and not inside_git_dir):
         err = p.stderr.decode("utf-8", "replace")
         if "dubious ownership" in err or "safe.directory" in err:
             real = os.path.realpath(path)
@@ -124,5 +140,7 @@ def open_repo(path: str) -> Repo:
             raise NotARepository(f"not a git repository: {path}")
         raise GitError(f"cannot open {path} as a git repository: {explain(p.stderr, 'git rev-parse')}")
     git_dir, bare, shallow, fmt = lines[:4]
-    work_tree = lines[4] if bare != "true" and len(lines) > 4 else None
+    work_tree = lines[5] if bare != "true" and len(lines) > 5 else None
+    if bare != "true" and inside_git_dir:
+        work_tree = _work_tree_of(git_dir)
     return Repo(git_dir=git_dir, work_tree=work_tree, shallow=shallow == "true", object_format=fmt or "sha1")
