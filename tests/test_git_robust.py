@@ -194,3 +194,14 @@ def test_run_from_inside_the_git_directory_or_a_linked_worktree(tmp_path: Path) 
     assert r.code == 1 and [f["path"] for f in r.json()["findings"]] == ["b.env"], r.err
     r = run_cli("repo", "--format", "json", cwd=tmp_path / "wt")
     assert r.code == 1 and [f["commit"] for f in r.json()["findings"]] == [c], r.err
+
+
+def test_explicit_path_wins_over_git_dir_in_the_environment(tmp_path: Path) -> None:
+    key = make_key()
+    target = init_repo(tmp_path / "target")
+    commit_file(target, "k.env", f"K={key}\n", "add key")
+    other = init_repo(tmp_path / "other")
+    commit_file(other, "a.txt", "nothing\n", "init")
+    r = run_cli("repo", str(target), "--format", "json", env={"GIT_DIR": str(other / ".git")})
+    assert r.code == 1, r.err
+    assert [f["path"] for f in r.json()["findings"]] == ["k.env"]

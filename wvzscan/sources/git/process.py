@@ -115,7 +115,11 @@ def _work_tree_of(git_dir: str) -> str | None:
 
 
 def open_repo(path: str) -> Repo:
-    """Discover the repository at ``path`` (a work tree, anywhere inside one, or a bare repository)."""
+    """Discover the repository at ``path`` (a work tree, anywhere inside one, or a bare repository).
+
+    A GIT_DIR or GIT_WORK_TREE in the environment (set by git for hooks, or left by a script) would
+    make git answer for that repository instead; it is honoured only for ``.``, where the two agree.
+    """
     if not os.path.isdir(path):
         raise NotARepository(f"not a directory: {path}")
     # One git process: start-up time matters for hooks. --show-toplevel fails last in a bare
@@ -123,7 +127,11 @@ def open_repo(path: str) -> Repo:
     args = ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository"]
     args += ["--show-object-format", "--is-inside-git-dir", "--show-toplevel"]
     try:
-        p = subprocess.run(command(None, *args), cwd=path, capture_output=True, env=git_env(), check=False)
+        env = git_env()
+        if os.path.normpath(path) != ".":
+            env.pop("GIT_DIR", None)
+            env.pop("GIT_WORK_TREE", None)
+        p = subprocess.run(command(None, *args), cwd=path, capture_output=True, env=env, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH)") from None
     lines = p.stdout.decode("utf-8", "surrogateescape").splitlines()
