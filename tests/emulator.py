@@ -206,6 +206,7 @@ class Emulator:
         self.page_size: int | None = None  # truncate key lists while "total" says more (pagination)
         self.delete_status = 200
         self.id_style = "key"  # "key" -> key_abc123..., "uuid" -> UUIDs
+        self.workspace_org_ids = True  # orgId in workspace objects is not documented: tests can drop it
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -385,6 +386,8 @@ class Emulator:
                     for w in self.workspaces.values()
                     if w["orgId"] == rec.org_id and (allowed is None or w["id"] in allowed)
                 ]
+                if not self.workspace_org_ids:
+                    ws = [{k: v for k, v in w.items() if k != "orgId"} for w in ws]
                 return 200, {"workspaces": ws, "total": len(ws)}, {}
             if bare == "/api/v1/api-keys" or bare.startswith("/api/v1/api-keys/"):
                 if rec.scope != "org":

@@ -122,52 +122,104 @@ def resolve(
         return Resolution(problem=f"no entry with prefix {key[:8]} in the key list{where}", via=via)
     if len(found) == 1 and via == "self":
         return Resolution(record=found[0], via=via)
+    if via == "admin" and _other_org(verdict, listing):
+        return Resolution(
+            problem=f"the key belongs to another organization than WEAVZ_API_KEY's (its workspaces' orgId "
+            f"is {', '.join(verdict.org_ids or [])})",
+            candidates=[c.id for c in found],
+            via=via,
+        )
     # The admin's list may be another organization's, and shared prefixes need telling apart:
-    # the entry whose lastUsedAt moves after a probe with the leaked key is the leaked key.
-    needed = 1 if len(found) == 1 else 2
-    return _by_last_used(client, key, lister, listing, found, needed, sleep, via)
+    # the entry whose lastUsedAt moves after a probe with the leaked key, and only then, is the leaked key.
+    needed = 1 if len(found) == 1 and via == "self" else 2
+    return _by_last_used(client, key, lister, found, needed, sleep, via)
+
+
+def _other_org(verdict: Verdict, listing: KeyList) -> bool:
+    """True when both sides name their organization and the names differ (not documented, so optional)."""
+    theirs = set(verdict.org_ids or [])
+    ours = {k.org_id for k in listing.keys if k.org_id}
+    return bool(theirs and ours and not theirs & ours)
+
+
+class _Watch:
+    """lastUsedAt of the candidate entries, listed again and again with the same key."""
+
+    def __init__(self, client: Client, lister: str, ids: list[str]) -> None:
+        self.client, self.lister, self.ids = client, lister, ids
+        self.last: dict[str, str | None] = {}
+        self.records: dict[str, ApiKey] = {}
+
+    def moved(self) -> set[str]:
+        """List the keys again; which candidates' lastUsedAt changed since the last listing."""
+        listing = self.client.list_keys(self.lister)
+        now = {k.id: k.last_used_at for k in listing.keys if k.id in self.ids}
+        self.records.update({k.id: k for k in listing.keys if k.id in self.ids})
+        out = {i for i in self.ids if i in self.last and i in now and now[i] != self.last[i]}
+        self.last.update(now)
+        return out
 
 
 def _by_last_used(
     client: Client,
     key: str,
     lister: str,
-    listing: KeyList,
     found: list[ApiKey],
     needed: int,
     sleep: Callable[[float], None],
     via: str,
 ) -> Resolution:
+    """Which candidate is ``key``: the one whose lastUsedAt moves in every window that holds a probe
+    with ``key``, and in no window without one. Windows are short (a probe and a listing); waits
+    happen between them. Through the admin key, quiet windows are watched before and after the
+    probes: a key whose lastUsedAt moves on its own is in use elsewhere right now, so its movement
+    proves nothing, and a key of another organization must never be taken for a busy key of ours.
+    (Through the leaked key itself, every listing moves the leaked key's own entry: no quiet window.)"""
     ids = [c.id for c in found]
-    before = {c.id: c.last_used_at for c in found}
+    watch = _Watch(client, lister, ids)
+    wait = resolve_wait()
     moved_ever: set[str] = set()
+    busy: set[str] = set()
     confirmations = 0
-    for _ in range(RESOLVE_ROUNDS):
-        status, reason, _answer = probe(client, key)
-        if status != "live":
-            return Resolution(problem=f"probe while resolving the id: {status} ({reason})", candidates=ids, via=via)
-        try:
-            after_list = client.list_keys(lister)
-        except WeavzError as e:
-            return Resolution(problem=f"listing keys again failed: {e.reason}", candidates=ids, via=via)
-        after = {k.id: k.last_used_at for k in after_list.keys if k.id in before}
-        moved = {i for i in before if i in after and after[i] != before[i]}
-        moved_ever |= moved
-        if len(moved_ever) > 1:
-            break  # someone else is using a key with the same prefix right now: refuse
-        if len(moved) == 1:
-            confirmations += 1
-            if confirmations >= needed:
-                (winner,) = moved_ever
-                rec = next(k for k in after_list.keys if k.id == winner)
-                return Resolution(record=rec, via=via)
+
+    def refuse(why: str) -> Resolution:
+        n = len(found)
+        what = f"{n} keys share prefix {key[:8]}" if n > 1 else f"the only entry with prefix {key[:8]}"
+        return Resolution(problem=f"{what}; {why}", candidates=ids, via=via)
+
+    def quiet_window() -> None:
+        watch.moved()
+        sleep(wait)
+        busy.update(watch.moved())
+
+    try:
+        if via == "admin":
+            quiet_window()
+        for _ in range(RESOLVE_ROUNDS):
+            watch.moved()  # a fresh start: what moved during a wait does not count
+            status, reason, _answer = probe(client, key)
+            if status != "live":
+                return refuse(f"probe while resolving the id: {status} ({reason})")
+            moved = watch.moved()
+            moved_ever |= moved
+            if len(moved_ever) > 1:
+                return refuse("lastUsedAt moved on several")  # another key with the prefix is in use now
+            if moved:
+                confirmations += 1
+                if confirmations >= needed:
+                    break
+            sleep(wait)  # lastUsedAt may tick in whole seconds, or lag
         else:
-            sleep(resolve_wait())  # lastUsedAt may tick in whole seconds, or lag
-        before = {i: after.get(i) for i in before}
-    n = len(found)
-    what = f"{n} keys share prefix {key[:8]}" if n > 1 else f"the only entry with prefix {key[:8]}"
-    why = "lastUsedAt moved on several" if len(moved_ever) > 1 else "lastUsedAt did not confirm it"
-    return Resolution(problem=f"{what}; {why}", candidates=ids, via=via)
+            return refuse("lastUsedAt did not confirm it")
+        if via == "admin":
+            sleep(wait)  # let a lagging lastUsedAt from the last probe land before watching again
+            quiet_window()
+    except WeavzError as e:
+        return refuse(f"listing keys again failed: {e.reason}")
+    (winner,) = moved_ever
+    if winner in busy:
+        return refuse(f"lastUsedAt of {winner} also moves without a probe (in use elsewhere right now)")
+    return Resolution(record=watch.records[winner], via=via)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -220,7 +220,16 @@ class ApiKey:
     @property
     def scope(self) -> str:
         p = self.permissions
-        return "workspace" if isinstance(p, dict) and p.get("scope") == "workspace" else "org"
+        return "workspace" if isinstance(p, dict) and str(p.get("scope")).lower() == "workspace" else "org"
+
+    @property
+    def scope_known(self) -> bool:
+        """Whether ``scope`` comes from a documented permissions shape (null, org or workspace)."""
+        raw = self.raw.get("permissions") if self.raw else self.permissions
+        if raw is None:
+            return True
+        p = self.permissions
+        return isinstance(p, dict) and str(p.get("scope", "org")).lower() in ("org", "workspace")
 
     @property
     def workspace_ids(self) -> list[str]:
@@ -238,6 +247,11 @@ class ApiKey:
             return str(v) if isinstance(v, (str, int, float)) else None
 
         perms = d.get("permissions")
+        if isinstance(perms, str):  # not documented, but a JSON-encoded object is plausible
+            try:
+                perms = json.loads(perms)
+            except ValueError:
+                perms = None
         return cls(
             id=str(d["id"]),
             name=s("name"),
@@ -456,8 +470,7 @@ class Client:
         if a.text_kind != "json" or not isinstance(body, dict) or not isinstance(body.get("apiKeys"), list):
             raise BadResponse(f"{a.status} from {a.path} without an apiKeys list", a.status)
         keys = [ApiKey.parse(d) for d in body["apiKeys"]]
-        total = body.get("total")
-        return KeyList(keys, total if isinstance(total, int) and not isinstance(total, bool) else None)
+        return KeyList(keys, _total(body))
 
     def create_key(
         self, key: str, name: str, permissions: dict[str, Any] | None, expires_at: str | None
@@ -482,6 +495,26 @@ class Client:
             return "not-found"
         _raise_for(a)
         return "deleted"
+
+
+def _total(body: dict[str, Any]) -> int | None:
+    """The list's ``total`` (also as a numeric string); a sign of a next page makes the total unknown-large."""
+    more = any(body.get(k) for k in ("hasMore", "has_more", "nextCursor", "next_cursor", "next", "nextPage"))
+    total = body.get("total")
+    n: int | None = None
+    if isinstance(total, bool):
+        n = None
+    elif isinstance(total, int):
+        n = total
+    elif isinstance(total, float) and total.is_integer():
+        n = int(total)
+    elif isinstance(total, str) and total.strip().isdigit():
+        n = int(total.strip())
+    elif total is not None:
+        more = True  # a total we cannot read: do not assume the list is whole
+    if more:
+        return max(n or 0, len(body["apiKeys"]) + 1)
+    return n
 
 
 def _raise_for(a: Answer) -> None:
