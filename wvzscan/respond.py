@@ -150,6 +150,8 @@ def revoke_leaks(
     for t in targets:
         if t.resolution.problem or go:
             outcomes[t.key] = revoke_one(client, t, admin_key, audit)
+    if audit.failed:
+        say(f"{audit.failed}: the audit log is incomplete")
     failed = [t for t in targets if outcomes[t.key].result in ("failed", "skipped")]
     revoked = [t for t in targets if outcomes[t.key].result == "revoked"]
     if dry_run:
@@ -159,7 +161,7 @@ def revoke_leaks(
         if failed:
             summary += "; NOT revoked: " + "; ".join(f"{t.key[:8]}… ({outcomes[t.key].reason})" for t in failed)
         say(summary)
-    return outcomes, (EXIT_USAGE if failed else 0)
+    return outcomes, (EXIT_USAGE if failed or audit.failed else 0)
 
 
 def run(result: ScanResult, opts: ScanOptions) -> int:

@@ -12,8 +12,10 @@ Nothing is revoked unless the API confirmed the key live and exactly one key-lis
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,19 +41,32 @@ def resolve_wait() -> float:
 
 
 class AuditLog:
-    """JSON lines, appended and fsynced before and after each call; fingerprints, never keys."""
+    """JSON lines, appended and fsynced before and after each call; fingerprints, never keys.
+
+    A write that fails (disk full, I/O error) never raises: it returns False and is remembered in
+    ``failed``, so that no change is made that cannot be written down, and the run ends with exit 2.
+    """
 
     def __init__(self, path: str | None, api_url: str = "") -> None:
         self.path = path
         self.api_url = api_url
+        self.failed: str | None = None
         self._fd: int | None = None
         if path:
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.fchmod(self._fd, 0o600)
+            st = os.fstat(self._fd)
+            if not stat.S_ISREG(st.st_mode):
+                pass  # a pipe or a device (/dev/stderr): never chmod what is not our log file
+            elif st.st_mode & 0o077:
+                try:
+                    os.fchmod(self._fd, 0o600)
+                except OSError:
+                    os.close(self._fd)
+                    raise
 
-    def write(self, action: str, key: str, result: str, **fields: Any) -> None:
+    def write(self, action: str, key: str, result: str, **fields: Any) -> bool:
         if self._fd is None:
-            return
+            return True
         rec: dict[str, Any] = {
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "action": action,
@@ -65,8 +80,19 @@ class AuditLog:
             "api_url": self.api_url,
         }
         rec.update(fields)
-        os.write(self._fd, (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8"))
-        os.fsync(self._fd)
+        data = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            if os.write(self._fd, data) != len(data):
+                raise OSError(errno.ENOSPC, "short write")
+            try:
+                os.fsync(self._fd)
+            except OSError as e:
+                if e.errno != errno.EINVAL:  # pipes and ttys cannot be synced; files must be
+                    raise
+        except OSError as e:
+            self.failed = f"cannot write audit log {self.path}: {e.strerror or e}"
+            return False
+        return True
 
     def close(self) -> None:
         if self._fd is not None:
@@ -301,7 +327,8 @@ def revoke_one(
     credential = t.key if t.resolution.via == "self" else admin_key
     assert credential is not None
     ids = {"key_id": t.key_id, "key_name": t.key_name, "where": t.where}
-    audit.write("revoke", t.key, "started", **ids)
+    if not audit.write("revoke", t.key, "started", **ids):
+        return Outcome("failed", t.key_id, f"not revoked: {audit.failed}")
     try:
         deleted = client.delete_key(credential, t.key_id)
     except WeavzError as e:

@@ -228,6 +228,9 @@ def rotate_cmd(
             code = _rotate(client, key, admin, audit, output, print_new_key, expires, revoke_old, dry_run, ask, say)
         finally:
             audit.close()
+    if audit.failed:
+        say(f"{audit.failed}: the audit log is incomplete")
+        code = code or EXIT_USAGE
     sys.exit(code)
 
 
@@ -278,7 +281,12 @@ def _rotate(
         say("dry run: nothing was changed")
         return 0
     fd = _create_private(output) if output else None
-    audit.write("rotate-create", key, "started", **ids, new_key_name=name)
+    if not audit.write("rotate-create", key, "started", **ids, new_key_name=name):
+        if fd is not None:
+            os.close(fd)
+            os.unlink(output)  # type: ignore[arg-type]
+        say(f"nothing created: {audit.failed}")
+        return EXIT_USAGE
     try:
         new_rec, new_key = client.create_key(creator, name, perms, expires_at)
     except WeavzError as e:
