@@ -202,6 +202,7 @@ class Emulator:
         self.faults: list[Fault] = []
         self.requests: list[Logged] = []
         self.rate_limit = RateLimit()
+        self.rate_limit_per_key = True  # False: one window shared by every key (a per-organization plan limit)
         self._buckets: dict[str, tuple[float, int]] = {}  # bucket -> (window start, used)
         self.page_size: int | None = None  # truncate key lists while "total" says more (pagination)
         self.delete_status = 200
@@ -495,7 +496,7 @@ class _Handler(BaseHTTPRequestHandler):
                     break
             if fault is not None:
                 fault.fired += 1
-            headers, retry_after = emu._limit(key_hash or "anonymous")
+            headers, retry_after = emu._limit((key_hash or "anonymous") if emu.rate_limit_per_key else "org")
         if emu.latency:
             time.sleep(emu.latency)
         try:

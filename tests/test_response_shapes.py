@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.emulator import Emulator
+from tests.emulator import Emulator, RateLimit
+from tests.helpers import make_key
 from tests.weavz_fixtures import Harness
 
 
@@ -166,3 +167,22 @@ def test_foreign_key_refused_at_once_when_workspaces_name_their_org(wz: Harness)
     assert code == 2 and "another organization" in f["revocation"]["reason"]
     assert wz.emu.is_live(ours.key) and not wz.emu.calls("DELETE")
     assert len(wz.emu.calls("GET", "/api/v1/workspaces", key=leaked.key)) == 1  # no lastUsedAt probing
+
+
+def test_shared_rate_limit_paces_every_thread_and_no_key_ends_unknown(wz: Harness) -> None:
+    """10 requests a second for the whole organization, 16 threads: the X-RateLimit budget is shared,
+    so few requests meet a 429, and none of them turns into an "unknown" (or worse, "invalid")."""
+    live = [wz.seed(f"k{i}") for i in range(10)]
+    dead = [make_key() for _ in range(10)]
+    wz.emu.rate_limit = RateLimit(limit=10, window=1.0)
+    wz.emu.rate_limit_per_key = False
+    r = wz.run(
+        "dir", str(wz.plant(*(k.key for k in live), *dead)), "--verify", "--format", "json",
+        env={"WVZSCAN_MAX_WAIT": "5"},
+    )  # fmt: skip
+    status = {f["key_prefix"]: f["status"] for f in r.json()["findings"]}
+    assert {status[k.prefix] for k in live} == {"live"}
+    assert {status[k[:8]] for k in dead} == {"invalid"}
+    limited = [c for c in wz.emu.calls() if c.status == 429]
+    assert len(wz.emu.calls()) - len(limited) == 2 * len(live) + len(dead)  # probe + scope, probe
+    assert len(limited) <= 10, len(limited)

@@ -288,14 +288,21 @@ class KeyList:
 
 
 class _Pacer:
-    """Shared rate-limit state from X-RateLimit-* headers: when the window is used up, wait for its reset."""
+    """Shared rate-limit state from X-RateLimit-* headers, spent as a budget by every thread.
+
+    Each answer says how many requests are left until the window resets; each request sent takes one
+    from that budget, so that 16 threads do not all go out on the last one. When the budget is spent,
+    every caller waits for the reset; then at most X-RateLimit-Limit go out until answers tell more.
+    """
 
     def __init__(self, max_wait: float) -> None:
         self.max_wait = max_wait
         self._lock = threading.Lock()
+        self._limit: int | None = None
         self._remaining: int | None = None
         self._reset_at: float | None = None  # wall-clock time
         self._pause_until = 0.0  # monotonic, set by 429 Retry-After
+        self._guessed = False  # the current window was started here at a reset, not told by an answer
 
     def observe(self, headers: dict[str, str]) -> None:
         try:
@@ -303,21 +310,48 @@ class _Pacer:
             reset = float(headers["x-ratelimit-reset"])
         except (KeyError, ValueError):
             return
+        try:
+            limit: int | None = int(headers["x-ratelimit-limit"])
+        except (KeyError, ValueError):
+            limit = None
         with self._lock:
-            self._remaining, self._reset_at = remaining, reset
+            if limit is not None and limit > 0:
+                self._limit = limit
+            if reset <= time.time():
+                return  # an answer from a window that is over
+            if self._guessed and self._remaining is not None:
+                # The first answer in the window started at a reset: its end is news, its count
+                # is not (requests are still in flight), so the smaller budget wins.
+                self._remaining, self._reset_at, self._guessed = min(self._remaining, remaining), reset, False
+            elif self._reset_at is None or reset > self._reset_at + 0.5:
+                self._remaining, self._reset_at = remaining, reset  # a new window
+            elif abs(reset - self._reset_at) <= 0.5 and self._remaining is not None:
+                self._remaining = min(self._remaining, remaining)  # answers arrive out of order
 
     def pause(self, seconds: float) -> None:
         with self._lock:
             self._pause_until = max(self._pause_until, time.monotonic() + seconds)
 
     def wait(self) -> None:
-        with self._lock:
-            delay = self._pause_until - time.monotonic()
-            if self._remaining is not None and self._remaining <= 0 and self._reset_at is not None:
-                delay = max(delay, self._reset_at - time.time())
-                self._remaining = None  # one caller waits for the reset; the next answer refreshes it
-        if delay > 0:
-            time.sleep(min(delay, self.max_wait))
+        """Block until a request may go out, and take it from the budget."""
+        while True:
+            with self._lock:
+                delay = self._pause_until - time.monotonic()
+                if delay <= 0 and self._remaining is not None and self._reset_at is not None:
+                    if self._remaining > 0:
+                        self._remaining -= 1
+                        return
+                    delay = self._reset_at - time.time()
+                    if delay <= 0:
+                        # The window has reset: start the next one from its limit, if known.
+                        self._reset_at = None
+                        self._remaining = None if self._limit is None else self._limit - 1
+                        if self._remaining is not None:
+                            self._reset_at, self._guessed = time.time() + 1.0, True  # until an answer tells
+                        return
+                elif delay <= 0:
+                    return
+            time.sleep(min(max(delay, 0.001), self.max_wait))
 
 
 def _retry_after(value: str | None) -> float | None:
