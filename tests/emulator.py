@@ -140,6 +140,7 @@ class Fault:
     html      answer ``status`` with an HTML page (a proxy or a captive portal)
     redirect  answer ``status`` (default 302) with a Location header
     ratelimit answer 429 with Retry-After ``retry_after``
+    trickle   answer 200 and send the body one byte every ``delay`` seconds (default 0.1), never ending
     """
 
     kind: str
@@ -518,6 +519,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str],
         retry_after: float | None,
     ) -> None:
+        if fault is not None and fault.kind == "trickle":
+            return self._trickle(emu, path, key_hash, fault.delay or 0.1)
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -548,6 +551,22 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "reset" and fault.after:
             raise _Reset  # the call took effect; its answer is lost
         self._send(emu, path, key_hash, status, doc, headers | extra)
+
+    def _trickle(self, emu: Emulator, path: str, kh: str | None, every: float) -> None:
+        """A server that never finishes: every read gets a byte in time, the answer never ends."""
+        self._log(emu, path, kh, 200)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(1 << 30))
+        self.end_headers()
+        self.close_connection = True
+        try:
+            while self.server.emulator._server is not None:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass
 
     def _send(self, emu: Emulator, path: str, kh: str | None, status: int, doc: Any, headers: dict[str, str]) -> None:
         raw = b"" if doc is None else json.dumps(doc).encode()

@@ -368,8 +368,30 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _classify_body(resp: httpx.Response) -> tuple[Any, str]:
-    raw = resp.content
+MAX_BODY = 8 << 20  # no answer of the Weavz API comes near this; a bigger one is not the API
+
+
+class _Overdue(Exception):
+    """The whole answer took longer than the timeout (a server trickling bytes never times out a read)."""
+
+
+def _read_body(resp: httpx.Response, deadline: float) -> bytes | None:
+    """The body, read within the request's overall deadline; None when it is larger than MAX_BODY."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _Overdue
+    return b"".join(chunks)
+
+
+def _classify_body(resp: httpx.Response, raw: bytes | None) -> tuple[Any, str]:
+    if raw is None:
+        return None, "text"  # too big to be the API's answer
     if not raw.strip():
         return None, "empty"
     ctype = resp.headers.get("content-type", "").lower()
@@ -436,8 +458,15 @@ class Client:
                 with self._slots:
                     with self._count_lock:
                         self.requests_sent += 1
-                    resp = self._http.request(method, path, json=json_body, headers={"Authorization": f"Bearer {key}"})
-                    body, kind = _classify_body(resp)
+                    deadline = time.monotonic() + self.settings.timeout
+                    with self._http.stream(
+                        method, path, json=json_body, headers={"Authorization": f"Bearer {key}"}
+                    ) as resp:
+                        body, kind = _classify_body(resp, _read_body(resp, deadline))
+            except _Overdue:
+                last = TransportError("timeout")
+                if not idempotent:
+                    raise UncertainOutcome("timeout after the request was sent") from None
             except httpx.ConnectTimeout:
                 last = TransportError("connect timeout")
             except httpx.TimeoutException:
