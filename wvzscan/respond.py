@@ -61,7 +61,11 @@ def ask(question: str) -> bool | None:
     if not sys.stderr.isatty():
         return None
     if sys.stdin.isatty():
-        return click.confirm(question, default=False, err=True)
+        try:
+            return click.confirm(question, default=False, err=True)
+        except click.Abort:  # end of input (Ctrl-D) or Ctrl-C at the prompt: a "no", and the report still comes
+            click.echo("", err=True)
+            return False
     try:
         with open("/dev/tty", "r+", encoding="utf-8") as tty:
             tty.write(f"{question} [y/N]: ")
