@@ -186,3 +186,23 @@ def test_shared_rate_limit_paces_every_thread_and_no_key_ends_unknown(wz: Harnes
     limited = [c for c in wz.emu.calls() if c.status == 429]
     assert len(wz.emu.calls()) - len(limited) == 2 * len(live) + len(dead)  # probe + scope, probe
     assert len(limited) <= 10, len(limited)
+
+
+@pytest.mark.parametrize("admin", ["invalid", "workspace"])
+def test_unusable_admin_key_is_said_not_silently_ignored(wz: Harness, admin: str) -> None:
+    ws = wz.seed("ws", scope="workspace")
+    admin_key = make_key() if admin == "invalid" else wz.seed("other-ws", scope="workspace").key
+    r = wz.run("dir", str(wz.plant(ws.key)), "--verify", "--format", "json", env={"WEAVZ_API_KEY": admin_key})
+    (f,) = r.json()["findings"]
+    assert f["status"] == "live" and f["scope"] == "workspace"
+    assert "warning: WEAVZ_API_KEY could not list keys: " + ("401" if admin == "invalid" else "403") in r.err
+    r = wz.run("verify", "-", input=ws.key, env={"WEAVZ_API_KEY": admin_key})
+    assert "WEAVZ_API_KEY could not list keys" in r.err and admin_key not in r.err + r.out
+
+
+def test_key_pasted_as_api_url_is_not_echoed(wz: Harness) -> None:
+    k = wz.seed("leaked")
+    r = wz.run("verify", "--api-url", k.key, "-", input=k.key)
+    assert r.code == 2 and "API URL must look like" in r.err and k.key not in r.err
+    r = wz.run("verify", "-", input=k.key, env={"WEAVZ_API_URL": "http://example.com/" + k.key}, url=False)
+    assert r.code == 2 and "must use https" in r.err and k.key not in r.err

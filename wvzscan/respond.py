@@ -187,8 +187,11 @@ def run(result: ScanResult, opts: ScanOptions) -> int:
     code = 0
     try:
         progress = Progress(len(first), opts.quiet)
-        verdicts = verify_all(client, first, admin_key, progress)
+        notes: list[str] = []
+        verdicts = verify_all(client, first, admin_key, progress, notes)
         progress.done()
+        for note in notes:
+            say(f"warning: {note}")
         for f in result.findings:
             v = verdicts[f.secret]
             f.status, f.status_reason, f.scope = v.status, v.reason, v.scope

@@ -202,7 +202,8 @@ class _AdminList:
                 try:
                     self._value = self.client.list_keys(self.admin_key)
                 except WeavzError as e:
-                    self.error = f"WEAVZ_API_KEY could not list keys: {e.reason}"
+                    hint = " (it must be an org-wide key)" if isinstance(e, Forbidden) else ""
+                    self.error = f"WEAVZ_API_KEY could not list keys: {e.reason}{hint}"
             return self._value
 
 
@@ -211,8 +212,12 @@ def verify_all(
     keys: Iterable[str],
     admin_key: str | None = None,
     on_done: Callable[[int], None] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Verdict]:
-    """Verdicts for each unique key, verified concurrently (the client bounds the parallelism)."""
+    """Verdicts for each unique key, verified concurrently (the client bounds the parallelism).
+
+    ``notes`` receives what the user should hear about WEAVZ_API_KEY (e.g. that it could not list keys).
+    """
     unique = list(dict.fromkeys(keys))
     admin_list = _AdminList(client, admin_key)
     out: dict[str, Verdict] = {}
@@ -224,4 +229,6 @@ def verify_all(
             out[key] = verdict
             if on_done is not None:
                 on_done(n)
+    if notes is not None and admin_list.error:
+        notes.append(admin_list.error)
     return out

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import re
 import ssl
 import threading
 import time
@@ -162,13 +163,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_KEYISH = re.compile(r"wvz_[A-Za-z0-9_\-]{4,}", re.IGNORECASE)
+
+
+def _shown(text: str) -> str:
+    """A user-given value for an error message, with anything key-shaped redacted (a key pasted
+    into --api-url or WEAVZ_API_URL by mistake must not be echoed)."""
+    return repr(_KEYISH.sub(lambda m: redact(m.group(0)), text))
+
+
 def check_base_url(url: str) -> str:
     """HTTPS only, except loopback hosts (the emulator): a key must not travel in clear text."""
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"API URL must look like https://host, got {url!r}")
+        raise ConfigError(f"API URL must look like https://host, got {_shown(url)}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(f"API URL must use https (plain http only for loopback hosts): {url!r}")
+        raise ConfigError(f"API URL must use https (plain http only for loopback hosts): {_shown(url)}")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigError("API URL must not carry credentials, a query or a fragment")
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))

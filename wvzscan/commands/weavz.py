@@ -100,12 +100,15 @@ def verify_cmd(source: tuple[str, ...], api_url: str | None, ca_bundle: str | No
 
     Exit 0: invalid (dead); 1: live; 3: could not tell; 2: usage error.
     """
-    from wvzscan.respond import admin_key_from_env, make_client
+    from wvzscan.respond import admin_key_from_env, make_client, say
     from wvzscan.verify import verify_all
 
     key = read_key(source, "verify")
+    notes: list[str] = []
     with make_client(api_url, ca_bundle) as client:
-        v = verify_all(client, [key], admin_key_from_env())[key]
+        v = verify_all(client, [key], admin_key_from_env(), notes=notes)[key]
+    for note in notes:
+        say(f"warning: {note}")
     click.echo(_as_json(key, v) if format_ == "json" else "\n".join(_describe(key, v)))
     sys.exit({"live": EXIT_FINDINGS, "invalid": 0}.get(v.status, EXIT_INCOMPLETE))
 
