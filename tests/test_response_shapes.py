@@ -12,22 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.emulator import Emulator, RateLimit
+from tests.emulator import RateLimit
 from tests.helpers import make_key
-from tests.weavz_fixtures import Harness
-
-
-def _reshape_list(emu: Emulator, fn: Callable[[dict[str, Any]], Any]) -> None:
-    """Every 200 answer of GET /api/v1/api-keys goes through ``fn``."""
-    orig = emu.handle
-
-    def handle(method: str, path: str, auth: str | None, body: bytes) -> tuple[int, Any, dict[str, str]]:
-        status, doc, headers = orig(method, path, auth, body)
-        if method == "GET" and path.startswith("/api/v1/api-keys") and status == 200:
-            doc = fn(doc)
-        return status, doc, headers
-
-    emu.handle = handle  # type: ignore[method-assign]
+from tests.weavz_fixtures import Harness, reshape_list
 
 
 def _entries(doc: dict[str, Any], **changes: Callable[[Any], Any]) -> dict[str, Any]:
@@ -58,7 +45,7 @@ def _revoke(wz: Harness, *keys: str, env: dict[str, str] | None = None) -> tuple
 def test_odd_key_list_shapes_still_resolve_the_right_key(wz: Harness, shape: Callable[[Any], Any]) -> None:
     leaked = wz.seed("leaked")
     other = wz.seed("other")
-    _reshape_list(wz.emu, shape)
+    reshape_list(wz.emu, shape)
     code, (f,) = _revoke(wz, leaked.key)
     assert code == 1 and f["revocation"]["result"] == "revoked" and f["revocation"]["key_id"] == leaked.id
     assert not wz.emu.is_live(leaked.key) and wz.emu.is_live(other.key)
@@ -85,7 +72,7 @@ def test_entry_without_key_prefix_is_a_candidate_not_ignored(wz: Harness) -> Non
 def test_total_larger_as_a_string_means_an_incomplete_list(wz: Harness) -> None:
     wz.seed("first")
     leaked = wz.seed("leaked")
-    _reshape_list(wz.emu, lambda d: {"apiKeys": d["apiKeys"][:1], "total": str(d["total"])})
+    reshape_list(wz.emu, lambda d: {"apiKeys": d["apiKeys"][:1], "total": str(d["total"])})
     code, (f,) = _revoke(wz, leaked.key)
     assert code == 2 and "pagination" in f["revocation"]["reason"]
     assert wz.emu.is_live(leaked.key) and not wz.emu.calls("DELETE")
@@ -93,7 +80,7 @@ def test_total_larger_as_a_string_means_an_incomplete_list(wz: Harness) -> None:
 
 def test_next_page_marker_means_an_incomplete_list(wz: Harness) -> None:
     leaked = wz.seed("leaked")
-    _reshape_list(wz.emu, lambda d: {"apiKeys": d["apiKeys"], "nextCursor": "abc"})
+    reshape_list(wz.emu, lambda d: {"apiKeys": d["apiKeys"], "nextCursor": "abc"})
     code, (f,) = _revoke(wz, leaked.key)
     assert code == 2 and "pagination" in f["revocation"]["reason"]
     assert wz.emu.is_live(leaked.key) and not wz.emu.calls("DELETE")
@@ -105,7 +92,7 @@ def test_own_entry_expired_by_a_skewed_clock_is_still_a_candidate(wz: Harness) -
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 3 * 3600))
     leaked = wz.seed("leaked")
     twin = wz.seed("twin", prefix=leaked.prefix)
-    _reshape_list(
+    reshape_list(
         wz.emu,
         lambda d: {
             "apiKeys": [dict(k, expiresAt=stamp) if k["id"] == leaked.id else k for k in d["apiKeys"]],
