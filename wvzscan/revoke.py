@@ -195,12 +195,13 @@ def _by_last_used(
     sleep: Callable[[float], None],
     via: str,
 ) -> Resolution:
-    """Which candidate is ``key``: the one whose lastUsedAt moves in every window that holds a probe
-    with ``key``, and in no window without one. Windows are short (a probe and a listing); waits
-    happen between them. Through the admin key, quiet windows are watched before and after the
-    probes: a key whose lastUsedAt moves on its own is in use elsewhere right now, so its movement
-    proves nothing, and a key of another organization must never be taken for a busy key of ours.
-    (Through the leaked key itself, every listing moves the leaked key's own entry: no quiet window.)"""
+    """Which candidate is ``key``: the only one whose lastUsedAt moves in the windows that hold a probe
+    with ``key``. Windows are short (a probe and a listing); waits happen between them. Quiet windows
+    (no probe) are watched before and after. Through the admin key, the winner must not move in them:
+    a key whose lastUsedAt moves on its own is in use elsewhere, so its movement proves nothing, and a
+    key of another organization must never be taken for a busy key of ours. Through the leaked key
+    itself, each listing moves its own entry, so a quiet window may show only that entry moving: any
+    other means a key with the same prefix is in use right now, and nothing is decided."""
     ids = [c.id for c in found]
     watch = _Watch(client, lister, ids)
     wait = resolve_wait()
@@ -219,8 +220,7 @@ def _by_last_used(
         busy.update(watch.moved())
 
     try:
-        if via == "admin":
-            quiet_window()
+        quiet_window()
         for _ in range(RESOLVE_ROUNDS):
             watch.moved()  # a fresh start: what moved during a wait does not count
             status, reason, _answer = probe(client, key)
@@ -237,13 +237,14 @@ def _by_last_used(
             sleep(wait)  # lastUsedAt may tick in whole seconds, or lag
         else:
             return refuse("lastUsedAt did not confirm it")
-        if via == "admin":
-            sleep(wait)  # let a lagging lastUsedAt from the last probe land before watching again
-            quiet_window()
+        sleep(wait)  # let a lagging lastUsedAt from the last probe land before watching again
+        quiet_window()
     except WeavzError as e:
         return refuse(f"listing keys again failed: {e.reason}")
     (winner,) = moved_ever
-    if winner in busy:
+    if via == "self" and busy - {winner}:
+        return refuse("lastUsedAt moved on several")  # another key with the prefix is in use right now
+    if via == "admin" and winner in busy:
         return refuse(f"lastUsedAt of {winner} also moves without a probe (in use elsewhere right now)")
     return Resolution(record=watch.records[winner], via=via)
 
