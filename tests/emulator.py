@@ -140,6 +140,7 @@ class Fault:
     html      answer ``status`` with an HTML page (a proxy or a captive portal)
     redirect  answer ``status`` (default 302) with a Location header
     ratelimit answer 429 with Retry-After ``retry_after``
+    trickle   answer 200 and send the body one byte every ``delay`` seconds (default 0.1), never ending
     """
 
     kind: str
@@ -202,10 +203,12 @@ class Emulator:
         self.faults: list[Fault] = []
         self.requests: list[Logged] = []
         self.rate_limit = RateLimit()
+        self.rate_limit_per_key = True  # False: one window shared by every key (a per-organization plan limit)
         self._buckets: dict[str, tuple[float, int]] = {}  # bucket -> (window start, used)
         self.page_size: int | None = None  # truncate key lists while "total" says more (pagination)
         self.delete_status = 200
         self.id_style = "key"  # "key" -> key_abc123..., "uuid" -> UUIDs
+        self.workspace_org_ids = True  # orgId in workspace objects is not documented: tests can drop it
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -385,6 +388,8 @@ class Emulator:
                     for w in self.workspaces.values()
                     if w["orgId"] == rec.org_id and (allowed is None or w["id"] in allowed)
                 ]
+                if not self.workspace_org_ids:
+                    ws = [{k: v for k, v in w.items() if k != "orgId"} for w in ws]
                 return 200, {"workspaces": ws, "total": len(ws)}, {}
             if bare == "/api/v1/api-keys" or bare.startswith("/api/v1/api-keys/"):
                 if rec.scope != "org":
@@ -492,7 +497,7 @@ class _Handler(BaseHTTPRequestHandler):
                     break
             if fault is not None:
                 fault.fired += 1
-            headers, retry_after = emu._limit(key_hash or "anonymous")
+            headers, retry_after = emu._limit((key_hash or "anonymous") if emu.rate_limit_per_key else "org")
         if emu.latency:
             time.sleep(emu.latency)
         try:
@@ -514,6 +519,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str],
         retry_after: float | None,
     ) -> None:
+        if fault is not None and fault.kind == "trickle":
+            return self._trickle(emu, path, key_hash, fault.delay or 0.1)
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -544,6 +551,22 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "reset" and fault.after:
             raise _Reset  # the call took effect; its answer is lost
         self._send(emu, path, key_hash, status, doc, headers | extra)
+
+    def _trickle(self, emu: Emulator, path: str, kh: str | None, every: float) -> None:
+        """A server that never finishes: every read gets a byte in time, the answer never ends."""
+        self._log(emu, path, kh, 200)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(1 << 30))
+        self.end_headers()
+        self.close_connection = True
+        try:
+            while self.server.emulator._server is not None:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass
 
     def _send(self, emu: Emulator, path: str, kh: str | None, status: int, doc: Any, headers: dict[str, str]) -> None:
         raw = b"" if doc is None else json.dumps(doc).encode()

@@ -280,6 +280,7 @@ def test_key_from_another_organization_is_never_confused(wz: Harness) -> None:
     wz.emu.add_workspace("Theirs", ws_id="ws_theirs", org_id="org_vendor")
     leaked = wz.seed("vendor-key", scope="workspace", workspace_ids=["ws_theirs"], org_id="org_vendor")
     ours = wz.seed("ours", scope="workspace", prefix=leaked.prefix)  # same prefix in the admin's org
+    wz.emu.workspace_org_ids = False  # not documented: without it, lastUsedAt has to tell
     r = wz.run(
         "dir", str(wz.plant(leaked.key)), "--revoke", "--yes", "--format", "json", env={"WEAVZ_API_KEY": admin.key}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -183,3 +184,13 @@ def test_garbage_key_list_blocks_revocation(wz: Harness) -> None:
     r = wz.run("dir", str(wz.plant(org.key)), "--revoke", "--yes", "--format", "json")
     (f,) = r.json()["findings"]
     assert f["revocation"]["result"] == "failed" and wz.emu.is_live(org.key) and r.code == 2
+
+
+def test_server_that_never_finishes_its_answer_is_unknown_in_bounded_time(wz: Harness) -> None:
+    """Each read gets a byte before the read timeout, so only an overall deadline per request ends it."""
+    k = wz.seed("org-key")
+    wz.emu.fault("trickle", path="/api/v1/workspaces", key=k.key, delay=0.05)
+    started = time.monotonic()
+    r = wz.run("verify", "-", input=k.key, env={"WVZSCAN_TIMEOUT": "0.5"})
+    assert time.monotonic() - started < 15
+    assert r.code == 3 and "unknown" in r.out and "timeout after 3 tries" in r.out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,3 +105,16 @@ def wz_tls(tls_emulator: Emulator, tmp_path: Path) -> Iterator[Harness]:
 
 def file_mode(p: Path) -> int:
     return os.stat(p).st_mode & 0o777
+
+
+def reshape_list(emu: Emulator, fn: Callable[[dict[str, Any]], Any]) -> None:
+    """Every 200 answer of GET /api/v1/api-keys goes through ``fn``."""
+    orig = emu.handle
+
+    def handle(method: str, path: str, auth: str | None, body: bytes) -> tuple[int, Any, dict[str, str]]:
+        status, doc, headers = orig(method, path, auth, body)
+        if method == "GET" and path.startswith("/api/v1/api-keys") and status == 200:
+            doc = fn(doc)
+        return status, doc, headers
+
+    emu.handle = handle  # type: ignore[method-assign]

@@ -436,7 +436,12 @@ class _Auditor:
                 expires_at=expires.raw,
             )
             return False
-        if k.scope == "org":
+        if not k.scope_known:
+            raw = str(k.raw.get("permissions"))[:40]
+            self.audit.warnings.append(
+                ScanError(f"key {key_label(k)}", f"unreadable permissions {raw!r}: scope not checked")
+            )
+        elif k.scope == "org":
             self.add(k, "org-wide-key", f"{key_label(k)} has org-wide access to every workspace and can manage keys")
         if expires.state == "null":
             self.add(k, "no-expiry", f"{key_label(k)} has no expiry date")

@@ -61,7 +61,11 @@ def ask(question: str) -> bool | None:
     if not sys.stderr.isatty():
         return None
     if sys.stdin.isatty():
-        return click.confirm(question, default=False, err=True)
+        try:
+            return click.confirm(question, default=False, err=True)
+        except click.Abort:  # end of input (Ctrl-D) or Ctrl-C at the prompt: a "no", and the report still comes
+            click.echo("", err=True)
+            return False
     try:
         with open("/dev/tty", "r+", encoding="utf-8") as tty:
             tty.write(f"{question} [y/N]: ")
@@ -150,6 +154,8 @@ def revoke_leaks(
     for t in targets:
         if t.resolution.problem or go:
             outcomes[t.key] = revoke_one(client, t, admin_key, audit)
+    if audit.failed:
+        say(f"{audit.failed}: the audit log is incomplete")
     failed = [t for t in targets if outcomes[t.key].result in ("failed", "skipped")]
     revoked = [t for t in targets if outcomes[t.key].result == "revoked"]
     if dry_run:
@@ -159,7 +165,7 @@ def revoke_leaks(
         if failed:
             summary += "; NOT revoked: " + "; ".join(f"{t.key[:8]}… ({outcomes[t.key].reason})" for t in failed)
         say(summary)
-    return outcomes, (EXIT_USAGE if failed else 0)
+    return outcomes, (EXIT_USAGE if failed or audit.failed else 0)
 
 
 def run(result: ScanResult, opts: ScanOptions) -> int:
@@ -181,8 +187,11 @@ def run(result: ScanResult, opts: ScanOptions) -> int:
     code = 0
     try:
         progress = Progress(len(first), opts.quiet)
-        verdicts = verify_all(client, first, admin_key, progress)
+        notes: list[str] = []
+        verdicts = verify_all(client, first, admin_key, progress, notes)
         progress.done()
+        for note in notes:
+            say(f"warning: {note}")
         for f in result.findings:
             v = verdicts[f.secret]
             f.status, f.status_reason, f.scope = v.status, v.reason, v.scope

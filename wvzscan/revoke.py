@@ -12,8 +12,10 @@ Nothing is revoked unless the API confirmed the key live and exactly one key-lis
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,19 +41,32 @@ def resolve_wait() -> float:
 
 
 class AuditLog:
-    """JSON lines, appended and fsynced before and after each call; fingerprints, never keys."""
+    """JSON lines, appended and fsynced before and after each call; fingerprints, never keys.
+
+    A write that fails (disk full, I/O error) never raises: it returns False and is remembered in
+    ``failed``, so that no change is made that cannot be written down, and the run ends with exit 2.
+    """
 
     def __init__(self, path: str | None, api_url: str = "") -> None:
         self.path = path
         self.api_url = api_url
+        self.failed: str | None = None
         self._fd: int | None = None
         if path:
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.fchmod(self._fd, 0o600)
+            st = os.fstat(self._fd)
+            if not stat.S_ISREG(st.st_mode):
+                pass  # a pipe or a device (/dev/stderr): never chmod what is not our log file
+            elif st.st_mode & 0o077:
+                try:
+                    os.fchmod(self._fd, 0o600)
+                except OSError:
+                    os.close(self._fd)
+                    raise
 
-    def write(self, action: str, key: str, result: str, **fields: Any) -> None:
+    def write(self, action: str, key: str, result: str, **fields: Any) -> bool:
         if self._fd is None:
-            return
+            return True
         rec: dict[str, Any] = {
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "action": action,
@@ -65,8 +80,19 @@ class AuditLog:
             "api_url": self.api_url,
         }
         rec.update(fields)
-        os.write(self._fd, (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8"))
-        os.fsync(self._fd)
+        data = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            if os.write(self._fd, data) != len(data):
+                raise OSError(errno.ENOSPC, "short write")
+            try:
+                os.fsync(self._fd)
+            except OSError as e:
+                if e.errno != errno.EINVAL:  # pipes and ttys cannot be synced; files must be
+                    raise
+        except OSError as e:
+            self.failed = f"cannot write audit log {self.path}: {e.strerror or e}"
+            return False
+        return True
 
     def close(self) -> None:
         if self._fd is not None:
@@ -122,52 +148,105 @@ def resolve(
         return Resolution(problem=f"no entry with prefix {key[:8]} in the key list{where}", via=via)
     if len(found) == 1 and via == "self":
         return Resolution(record=found[0], via=via)
+    if via == "admin" and _other_org(verdict, listing):
+        return Resolution(
+            problem=f"the key belongs to another organization than WEAVZ_API_KEY's (its workspaces' orgId "
+            f"is {', '.join(verdict.org_ids or [])})",
+            candidates=[c.id for c in found],
+            via=via,
+        )
     # The admin's list may be another organization's, and shared prefixes need telling apart:
-    # the entry whose lastUsedAt moves after a probe with the leaked key is the leaked key.
-    needed = 1 if len(found) == 1 else 2
-    return _by_last_used(client, key, lister, listing, found, needed, sleep, via)
+    # the entry whose lastUsedAt moves after a probe with the leaked key, and only then, is the leaked key.
+    needed = 1 if len(found) == 1 and via == "self" else 2
+    return _by_last_used(client, key, lister, found, needed, sleep, via)
+
+
+def _other_org(verdict: Verdict, listing: KeyList) -> bool:
+    """True when both sides name their organization and the names differ (not documented, so optional)."""
+    theirs = set(verdict.org_ids or [])
+    ours = {k.org_id for k in listing.keys if k.org_id}
+    return bool(theirs and ours and not theirs & ours)
+
+
+class _Watch:
+    """lastUsedAt of the candidate entries, listed again and again with the same key."""
+
+    def __init__(self, client: Client, lister: str, ids: list[str]) -> None:
+        self.client, self.lister, self.ids = client, lister, ids
+        self.last: dict[str, str | None] = {}
+        self.records: dict[str, ApiKey] = {}
+
+    def moved(self) -> set[str]:
+        """List the keys again; which candidates' lastUsedAt changed since the last listing."""
+        listing = self.client.list_keys(self.lister)
+        now = {k.id: k.last_used_at for k in listing.keys if k.id in self.ids}
+        self.records.update({k.id: k for k in listing.keys if k.id in self.ids})
+        out = {i for i in self.ids if i in self.last and i in now and now[i] != self.last[i]}
+        self.last.update(now)
+        return out
 
 
 def _by_last_used(
     client: Client,
     key: str,
     lister: str,
-    listing: KeyList,
     found: list[ApiKey],
     needed: int,
     sleep: Callable[[float], None],
     via: str,
 ) -> Resolution:
+    """Which candidate is ``key``: the only one whose lastUsedAt moves in the windows that hold a probe
+    with ``key``. Windows are short (a probe and a listing); waits happen between them. Quiet windows
+    (no probe) are watched before and after. Through the admin key, the winner must not move in them:
+    a key whose lastUsedAt moves on its own is in use elsewhere, so its movement proves nothing, and a
+    key of another organization must never be taken for a busy key of ours. Through the leaked key
+    itself, each listing moves its own entry, so a quiet window may show only that entry moving: any
+    other means a key with the same prefix is in use right now, and nothing is decided."""
     ids = [c.id for c in found]
-    before = {c.id: c.last_used_at for c in found}
+    watch = _Watch(client, lister, ids)
+    wait = resolve_wait()
     moved_ever: set[str] = set()
+    busy: set[str] = set()
     confirmations = 0
-    for _ in range(RESOLVE_ROUNDS):
-        status, reason, _answer = probe(client, key)
-        if status != "live":
-            return Resolution(problem=f"probe while resolving the id: {status} ({reason})", candidates=ids, via=via)
-        try:
-            after_list = client.list_keys(lister)
-        except WeavzError as e:
-            return Resolution(problem=f"listing keys again failed: {e.reason}", candidates=ids, via=via)
-        after = {k.id: k.last_used_at for k in after_list.keys if k.id in before}
-        moved = {i for i in before if i in after and after[i] != before[i]}
-        moved_ever |= moved
-        if len(moved_ever) > 1:
-            break  # someone else is using a key with the same prefix right now: refuse
-        if len(moved) == 1:
-            confirmations += 1
-            if confirmations >= needed:
-                (winner,) = moved_ever
-                rec = next(k for k in after_list.keys if k.id == winner)
-                return Resolution(record=rec, via=via)
+
+    def refuse(why: str) -> Resolution:
+        n = len(found)
+        what = f"{n} keys share prefix {key[:8]}" if n > 1 else f"the only entry with prefix {key[:8]}"
+        return Resolution(problem=f"{what}; {why}", candidates=ids, via=via)
+
+    def quiet_window() -> None:
+        watch.moved()
+        sleep(wait)
+        busy.update(watch.moved())
+
+    try:
+        quiet_window()
+        for _ in range(RESOLVE_ROUNDS):
+            watch.moved()  # a fresh start: what moved during a wait does not count
+            status, reason, _answer = probe(client, key)
+            if status != "live":
+                return refuse(f"probe while resolving the id: {status} ({reason})")
+            moved = watch.moved()
+            moved_ever |= moved
+            if len(moved_ever) > 1:
+                return refuse("lastUsedAt moved on several")  # another key with the prefix is in use now
+            if moved:
+                confirmations += 1
+                if confirmations >= needed:
+                    break
+            sleep(wait)  # lastUsedAt may tick in whole seconds, or lag
         else:
-            sleep(resolve_wait())  # lastUsedAt may tick in whole seconds, or lag
-        before = {i: after.get(i) for i in before}
-    n = len(found)
-    what = f"{n} keys share prefix {key[:8]}" if n > 1 else f"the only entry with prefix {key[:8]}"
-    why = "lastUsedAt moved on several" if len(moved_ever) > 1 else "lastUsedAt did not confirm it"
-    return Resolution(problem=f"{what}; {why}", candidates=ids, via=via)
+            return refuse("lastUsedAt did not confirm it")
+        sleep(wait)  # let a lagging lastUsedAt from the last probe land before watching again
+        quiet_window()
+    except WeavzError as e:
+        return refuse(f"listing keys again failed: {e.reason}")
+    (winner,) = moved_ever
+    if via == "self" and busy - {winner}:
+        return refuse("lastUsedAt moved on several")  # another key with the prefix is in use right now
+    if via == "admin" and winner in busy:
+        return refuse(f"lastUsedAt of {winner} also moves without a probe (in use elsewhere right now)")
+    return Resolution(record=watch.records[winner], via=via)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,7 +328,8 @@ def revoke_one(
     credential = t.key if t.resolution.via == "self" else admin_key
     assert credential is not None
     ids = {"key_id": t.key_id, "key_name": t.key_name, "where": t.where}
-    audit.write("revoke", t.key, "started", **ids)
+    if not audit.write("revoke", t.key, "started", **ids):
+        return Outcome("failed", t.key_id, f"not revoked: {audit.failed}")
     try:
         deleted = client.delete_key(credential, t.key_id)
     except WeavzError as e:

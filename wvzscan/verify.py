@@ -38,6 +38,7 @@ class Verdict:
     record: ApiKey | None = None  # the key's own entry in the key list, when it is unambiguous
     candidates: list[ApiKey] = field(default_factory=list)  # several entries share the prefix
     workspace_ids: list[str] | None = None  # what the probe showed the key may see
+    org_ids: list[str] | None = None  # the orgId of those workspaces, where the answer names it
 
     def extra(self) -> dict[str, Any]:
         """Fields for Finding.extra."""
@@ -85,7 +86,21 @@ def _visible_workspaces(a: Answer | None) -> list[str] | None:
     return sorted(str(w["id"]) for w in items if isinstance(w, dict) and "id" in w)
 
 
+def _visible_orgs(a: Answer | None) -> list[str] | None:
+    body = a.body if a is not None and 200 <= a.status < 300 else None
+    items = body.get("workspaces") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        return None
+    orgs = sorted({str(w["orgId"]) for w in items if isinstance(w, dict) and w.get("orgId")})
+    return orgs or None
+
+
+EXPIRY_MARGIN = dt.timedelta(days=1)  # clock skew and timestamps without a timezone
+
+
 def not_expired(k: ApiKey, now: dt.datetime | None = None) -> bool:
+    """False only for an entry that expired well before now: a live key's own entry is never dropped
+    because this machine's clock, or a timestamp without a timezone, is off by some hours."""
     if not k.expires_at:
         return True
     try:
@@ -94,22 +109,53 @@ def not_expired(k: ApiKey, now: dt.datetime | None = None) -> bool:
         return True
     if t.tzinfo is None:
         t = t.replace(tzinfo=dt.timezone.utc)
-    return t > (now or dt.datetime.now(dt.timezone.utc))
+    return t + EXPIRY_MARGIN > (now or dt.datetime.now(dt.timezone.utc))
+
+
+_MASK = " .*\u2026\u2022"  # how a masked prefix may end: "wvz_ab12...", "wvz_ab12****", "wvz_ab12…"
+
+
+def prefix_of(k: ApiKey) -> str | None:
+    """The entry's keyPrefix without masking characters, or None when it says nothing usable."""
+    p = (k.key_prefix or "").strip().rstrip(_MASK)
+    return p if len(p) >= 5 else None  # "wvz_" alone (or less) tells keys apart no better than nothing
+
+
+def prefix_matches(k: ApiKey, key: str) -> bool:
+    """keyPrefix is documented as the first 8 characters; a longer, shorter or upper-cased one still
+    has to be the start of the key. Case is ignored: a display may change it, never the key's identity."""
+    p = prefix_of(k)
+    return p is not None and key.lower().startswith(p.lower())
 
 
 def candidates(keys: KeyList, key: str, scope: str | None) -> list[ApiKey]:
-    """Entries that could be ``key``: same keyPrefix, same scope (when known), not expired."""
-    return [k for k in keys.keys if k.key_prefix == key[:8] and (scope is None or k.scope == scope) and not_expired(k)]
+    """Entries that could be ``key``, one per id: same keyPrefix (or none to compare), same scope when
+    both are known, not long expired. An entry without a usable keyPrefix could be any key, so it
+    stays: a single match is then no proof, and lastUsedAt has to tell them apart."""
+    out: dict[str, ApiKey] = {}
+    for k in keys.keys:
+        if prefix_of(k) is not None and not prefix_matches(k, key):
+            continue
+        if scope is not None and k.scope_known and k.scope != scope:
+            continue
+        if not not_expired(k):
+            continue
+        out.setdefault(k.id, k)
+    return list(out.values())
 
 
 def verify_key(client: Client, key: str, admin_list: Callable[[], KeyList | None] | None = None) -> Verdict:
     status, reason, answer = probe(client, key)
     if status != "live":
         return Verdict(status, reason)
-    v = Verdict("live", reason, workspace_ids=_visible_workspaces(answer))
+    v = Verdict("live", reason, workspace_ids=_visible_workspaces(answer), org_ids=_visible_orgs(answer))
     try:
         own = client.list_keys(key)
-    except Forbidden:
+    except Forbidden as e:
+        if e.code not in (None, "SCOPE_DENIED"):
+            # Not the documented answer to a workspace-scoped key (a plan limit, a WAF): scope unknown.
+            v.reason += f"; scope unknown ({e.reason})"
+            return v
         v.scope = "workspace"
     except Unauthorized:
         v.reason += "; 401 from /api/v1/api-keys right after (scope unknown)"
@@ -156,7 +202,8 @@ class _AdminList:
                 try:
                     self._value = self.client.list_keys(self.admin_key)
                 except WeavzError as e:
-                    self.error = f"WEAVZ_API_KEY could not list keys: {e.reason}"
+                    hint = " (it must be an org-wide key)" if isinstance(e, Forbidden) else ""
+                    self.error = f"WEAVZ_API_KEY could not list keys: {e.reason}{hint}"
             return self._value
 
 
@@ -165,8 +212,12 @@ def verify_all(
     keys: Iterable[str],
     admin_key: str | None = None,
     on_done: Callable[[int], None] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Verdict]:
-    """Verdicts for each unique key, verified concurrently (the client bounds the parallelism)."""
+    """Verdicts for each unique key, verified concurrently (the client bounds the parallelism).
+
+    ``notes`` receives what the user should hear about WEAVZ_API_KEY (e.g. that it could not list keys).
+    """
     unique = list(dict.fromkeys(keys))
     admin_list = _AdminList(client, admin_key)
     out: dict[str, Verdict] = {}
@@ -178,4 +229,6 @@ def verify_all(
             out[key] = verdict
             if on_done is not None:
                 on_done(n)
+    if notes is not None and admin_list.error:
+        notes.append(admin_list.error)
     return out

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import re
 import ssl
 import threading
 import time
@@ -162,13 +163,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_KEYISH = re.compile(r"wvz_[A-Za-z0-9_\-]{4,}", re.IGNORECASE)
+
+
+def _shown(text: str) -> str:
+    """A user-given value for an error message, with anything key-shaped redacted (a key pasted
+    into --api-url or WEAVZ_API_URL by mistake must not be echoed)."""
+    return repr(_KEYISH.sub(lambda m: redact(m.group(0)), text))
+
+
 def check_base_url(url: str) -> str:
     """HTTPS only, except loopback hosts (the emulator): a key must not travel in clear text."""
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"API URL must look like https://host, got {url!r}")
+        raise ConfigError(f"API URL must look like https://host, got {_shown(url)}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(f"API URL must use https (plain http only for loopback hosts): {url!r}")
+        raise ConfigError(f"API URL must use https (plain http only for loopback hosts): {_shown(url)}")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigError("API URL must not carry credentials, a query or a fragment")
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
@@ -220,7 +230,16 @@ class ApiKey:
     @property
     def scope(self) -> str:
         p = self.permissions
-        return "workspace" if isinstance(p, dict) and p.get("scope") == "workspace" else "org"
+        return "workspace" if isinstance(p, dict) and str(p.get("scope")).lower() == "workspace" else "org"
+
+    @property
+    def scope_known(self) -> bool:
+        """Whether ``scope`` comes from a documented permissions shape (null, org or workspace)."""
+        raw = self.raw.get("permissions") if self.raw else self.permissions
+        if raw is None:
+            return True
+        p = self.permissions
+        return isinstance(p, dict) and str(p.get("scope", "org")).lower() in ("org", "workspace")
 
     @property
     def workspace_ids(self) -> list[str]:
@@ -238,6 +257,11 @@ class ApiKey:
             return str(v) if isinstance(v, (str, int, float)) else None
 
         perms = d.get("permissions")
+        if isinstance(perms, str):  # not documented, but a JSON-encoded object is plausible
+            try:
+                perms = json.loads(perms)
+            except ValueError:
+                perms = None
         return cls(
             id=str(d["id"]),
             name=s("name"),
@@ -274,14 +298,21 @@ class KeyList:
 
 
 class _Pacer:
-    """Shared rate-limit state from X-RateLimit-* headers: when the window is used up, wait for its reset."""
+    """Shared rate-limit state from X-RateLimit-* headers, spent as a budget by every thread.
+
+    Each answer says how many requests are left until the window resets; each request sent takes one
+    from that budget, so that 16 threads do not all go out on the last one. When the budget is spent,
+    every caller waits for the reset; then at most X-RateLimit-Limit go out until answers tell more.
+    """
 
     def __init__(self, max_wait: float) -> None:
         self.max_wait = max_wait
         self._lock = threading.Lock()
+        self._limit: int | None = None
         self._remaining: int | None = None
         self._reset_at: float | None = None  # wall-clock time
         self._pause_until = 0.0  # monotonic, set by 429 Retry-After
+        self._guessed = False  # the current window was started here at a reset, not told by an answer
 
     def observe(self, headers: dict[str, str]) -> None:
         try:
@@ -289,21 +320,48 @@ class _Pacer:
             reset = float(headers["x-ratelimit-reset"])
         except (KeyError, ValueError):
             return
+        try:
+            limit: int | None = int(headers["x-ratelimit-limit"])
+        except (KeyError, ValueError):
+            limit = None
         with self._lock:
-            self._remaining, self._reset_at = remaining, reset
+            if limit is not None and limit > 0:
+                self._limit = limit
+            if reset <= time.time():
+                return  # an answer from a window that is over
+            if self._guessed and self._remaining is not None:
+                # The first answer in the window started at a reset: its end is news, its count
+                # is not (requests are still in flight), so the smaller budget wins.
+                self._remaining, self._reset_at, self._guessed = min(self._remaining, remaining), reset, False
+            elif self._reset_at is None or reset > self._reset_at + 0.5:
+                self._remaining, self._reset_at = remaining, reset  # a new window
+            elif abs(reset - self._reset_at) <= 0.5 and self._remaining is not None:
+                self._remaining = min(self._remaining, remaining)  # answers arrive out of order
 
     def pause(self, seconds: float) -> None:
         with self._lock:
             self._pause_until = max(self._pause_until, time.monotonic() + seconds)
 
     def wait(self) -> None:
-        with self._lock:
-            delay = self._pause_until - time.monotonic()
-            if self._remaining is not None and self._remaining <= 0 and self._reset_at is not None:
-                delay = max(delay, self._reset_at - time.time())
-                self._remaining = None  # one caller waits for the reset; the next answer refreshes it
-        if delay > 0:
-            time.sleep(min(delay, self.max_wait))
+        """Block until a request may go out, and take it from the budget."""
+        while True:
+            with self._lock:
+                delay = self._pause_until - time.monotonic()
+                if delay <= 0 and self._remaining is not None and self._reset_at is not None:
+                    if self._remaining > 0:
+                        self._remaining -= 1
+                        return
+                    delay = self._reset_at - time.time()
+                    if delay <= 0:
+                        # The window has reset: start the next one from its limit, if known.
+                        self._reset_at = None
+                        self._remaining = None if self._limit is None else self._limit - 1
+                        if self._remaining is not None:
+                            self._reset_at, self._guessed = time.time() + 1.0, True  # until an answer tells
+                        return
+                elif delay <= 0:
+                    return
+            time.sleep(min(max(delay, 0.001), self.max_wait))
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -320,8 +378,30 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _classify_body(resp: httpx.Response) -> tuple[Any, str]:
-    raw = resp.content
+MAX_BODY = 8 << 20  # no answer of the Weavz API comes near this; a bigger one is not the API
+
+
+class _Overdue(Exception):
+    """The whole answer took longer than the timeout (a server trickling bytes never times out a read)."""
+
+
+def _read_body(resp: httpx.Response, deadline: float) -> bytes | None:
+    """The body, read within the request's overall deadline; None when it is larger than MAX_BODY."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _Overdue
+    return b"".join(chunks)
+
+
+def _classify_body(resp: httpx.Response, raw: bytes | None) -> tuple[Any, str]:
+    if raw is None:
+        return None, "text"  # too big to be the API's answer
     if not raw.strip():
         return None, "empty"
     ctype = resp.headers.get("content-type", "").lower()
@@ -388,8 +468,15 @@ class Client:
                 with self._slots:
                     with self._count_lock:
                         self.requests_sent += 1
-                    resp = self._http.request(method, path, json=json_body, headers={"Authorization": f"Bearer {key}"})
-                    body, kind = _classify_body(resp)
+                    deadline = time.monotonic() + self.settings.timeout
+                    with self._http.stream(
+                        method, path, json=json_body, headers={"Authorization": f"Bearer {key}"}
+                    ) as resp:
+                        body, kind = _classify_body(resp, _read_body(resp, deadline))
+            except _Overdue:
+                last = TransportError("timeout")
+                if not idempotent:
+                    raise UncertainOutcome("timeout after the request was sent") from None
             except httpx.ConnectTimeout:
                 last = TransportError("connect timeout")
             except httpx.TimeoutException:
@@ -456,8 +543,7 @@ class Client:
         if a.text_kind != "json" or not isinstance(body, dict) or not isinstance(body.get("apiKeys"), list):
             raise BadResponse(f"{a.status} from {a.path} without an apiKeys list", a.status)
         keys = [ApiKey.parse(d) for d in body["apiKeys"]]
-        total = body.get("total")
-        return KeyList(keys, total if isinstance(total, int) and not isinstance(total, bool) else None)
+        return KeyList(keys, _total(body))
 
     def create_key(
         self, key: str, name: str, permissions: dict[str, Any] | None, expires_at: str | None
@@ -482,6 +568,26 @@ class Client:
             return "not-found"
         _raise_for(a)
         return "deleted"
+
+
+def _total(body: dict[str, Any]) -> int | None:
+    """The list's ``total`` (also as a numeric string); a sign of a next page makes the total unknown-large."""
+    more = any(body.get(k) for k in ("hasMore", "has_more", "nextCursor", "next_cursor", "next", "nextPage"))
+    total = body.get("total")
+    n: int | None = None
+    if isinstance(total, bool):
+        n = None
+    elif isinstance(total, int):
+        n = total
+    elif isinstance(total, float) and total.is_integer():
+        n = int(total)
+    elif isinstance(total, str) and total.strip().isdigit():
+        n = int(total.strip())
+    elif total is not None:
+        more = True  # a total we cannot read: do not assume the list is whole
+    if more:
+        return max(n or 0, len(body["apiKeys"]) + 1)
+    return n
 
 
 def _raise_for(a: Answer) -> None:

@@ -50,7 +50,7 @@ def _admin_key() -> str:
 def fetch_keys(client: Client, admin: str) -> tuple[list[ApiKey], int | None, list[ScanError]]:
     """The key list: entries, the API's ``total``, and what could not be read. Raises UserError (exit 2)
     when there is no list at all: then nothing was audited, which must never pass for a clean audit."""
-    from wvzscan.weavz import ApiKey, BadResponse, Forbidden, NotFound, Unauthorized, WeavzError, _raise_for
+    from wvzscan.weavz import ApiKey, BadResponse, Forbidden, NotFound, Unauthorized, WeavzError, _raise_for, _total
 
     url = client.settings.base_url + KEYS_PATH
     try:
@@ -86,17 +86,18 @@ def fetch_keys(client: Client, admin: str) -> tuple[list[ApiKey], int | None, li
             errors.append(ScanError(f"key list entry #{i + 1}", f"{e.reason}: not audited"))
             continue
         keys.setdefault(k.id, k)
-    total = body.get("total")
-    total = total if isinstance(total, int) and not isinstance(total, bool) else None
+    total = _total(body)  # a numeric string counts; a next-page marker means more than listed
     listed = len(body["apiKeys"])
     if total is not None and total > listed:
-        errors.append(
-            ScanError(
-                KEYS_PATH,
-                f"the API listed {listed} of {total} keys and its pagination is not documented: "
-                f"{total - listed} key{'s were' if total - listed != 1 else ' was'} not audited",
-            )
-        )
+        told = body.get("total")
+        told_n = str(told).strip() if isinstance(told, (int, str)) and not isinstance(told, bool) else ""
+        if told_n.isdigit() and int(told_n) == total:
+            more = f"{total - listed} key{'s were' if total - listed != 1 else ' was'} not audited"
+            what = f"the API listed {listed} of {total} keys"
+        else:
+            more, what = "the rest were not audited", f"the API listed {listed} keys and says there are more"
+            total = None  # how many more is not known
+        errors.append(ScanError(KEYS_PATH, f"{what} and its pagination is not documented: {more}"))
     return list(keys.values()), total, errors
 
 

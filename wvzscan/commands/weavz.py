@@ -100,12 +100,15 @@ def verify_cmd(source: tuple[str, ...], api_url: str | None, ca_bundle: str | No
 
     Exit 0: invalid (dead); 1: live; 3: could not tell; 2: usage error.
     """
-    from wvzscan.respond import admin_key_from_env, make_client
+    from wvzscan.respond import admin_key_from_env, make_client, say
     from wvzscan.verify import verify_all
 
     key = read_key(source, "verify")
+    notes: list[str] = []
     with make_client(api_url, ca_bundle) as client:
-        v = verify_all(client, [key], admin_key_from_env())[key]
+        v = verify_all(client, [key], admin_key_from_env(), notes=notes)[key]
+    for note in notes:
+        say(f"warning: {note}")
     click.echo(_as_json(key, v) if format_ == "json" else "\n".join(_describe(key, v)))
     sys.exit({"live": EXIT_FINDINGS, "invalid": 0}.get(v.status, EXIT_INCOMPLETE))
 
@@ -228,6 +231,9 @@ def rotate_cmd(
             code = _rotate(client, key, admin, audit, output, print_new_key, expires, revoke_old, dry_run, ask, say)
         finally:
             audit.close()
+    if audit.failed:
+        say(f"{audit.failed}: the audit log is incomplete")
+        code = code or EXIT_USAGE
     sys.exit(code)
 
 
@@ -278,7 +284,12 @@ def _rotate(
         say("dry run: nothing was changed")
         return 0
     fd = _create_private(output) if output else None
-    audit.write("rotate-create", key, "started", **ids, new_key_name=name)
+    if not audit.write("rotate-create", key, "started", **ids, new_key_name=name):
+        if fd is not None:
+            os.close(fd)
+            os.unlink(output)  # type: ignore[arg-type]
+        say(f"nothing created: {audit.failed}")
+        return EXIT_USAGE
     try:
         new_rec, new_key = client.create_key(creator, name, perms, expires_at)
     except WeavzError as e:

@@ -133,7 +133,14 @@ def render_list(audit: Audit, fmt: str, ctx: KeysContext) -> str:
 
 def _list_footer(audit: Audit, ctx: KeysContext) -> list[str]:
     n = len(audit.keys)
-    foot = [f"{n} key{'s' if n != 1 else ''}" + (f" of {audit.total} (the list is incomplete)" if audit.errors else "")]
+    foot = [
+        f"{n} key{'s' if n != 1 else ''}"
+        + (
+            (f" of {audit.total}" if audit.total is not None else "") + " (the list is incomplete)"
+            if audit.errors
+            else ""
+        )
+    ]
     if ctx.admin_key_id:
         foot.append("* the key in WEAVZ_API_KEY")
     foot += [f"error: {e.where}: {e.message}" for e in audit.errors]
