@@ -115,6 +115,23 @@ def test_output_file_is_0600_and_reports_are_repeatable(tree: tuple[Path, list[s
     assert run_cli("dir", ".", "--report", "xml:foo", cwd=path).code == 2
 
 
+def test_output_to_an_existing_file_becomes_0600_but_a_fifo_keeps_its_mode(tree: tuple[Path, list[str]]) -> None:
+    path, keys = tree
+    loose = path / "old.json"
+    loose.write_text("{}")
+    loose.chmod(0o644)
+    assert run_cli("dir", "c.env", "-o", str(loose), cwd=path).code == 1
+    assert (loose.stat().st_mode & 0o777) == 0o600 and keys[0][:8] in loose.read_text()
+    # `-o /dev/stdout` or a device: as root, chmod would change the device node for everyone.
+    fifo = path / "pipe"
+    os.mkfifo(fifo, 0o644)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    assert run_cli("dir", "c.env", "--format", "jsonl", "-o", str(fifo), cwd=path).code == 1
+    out, _ = reader.communicate(timeout=30)
+    assert json.loads(out)["path"] == "c.env"
+    assert (fifo.stat().st_mode & 0o777) == 0o644
+
+
 def _on_terminal(path: Path, env: dict[str, str]) -> bytes:
     import pty
 

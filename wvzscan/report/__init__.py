@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,8 +43,13 @@ def renderer(fmt: str) -> Renderer:
 
 
 def write_private(path: str, text: str) -> None:
-    """Reports may hold secrets (--show-secrets) and always hold fingerprints: create them 0600."""
+    """Reports may hold secrets (--show-secrets) and always hold fingerprints: create them 0600.
+
+    An existing regular file is made 0600 too; a device, FIFO or tty (``-o /dev/stdout``) is written
+    as it is: as root, chmod would change the device itself (``/dev/null`` 0600 for everyone).
+    """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
