@@ -295,3 +295,34 @@ def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     assert p.returncode == 0 and "files" in out and "MB/s" in out
     r = run_cli("dir", str(tmp_path))  # piped: no progress
     assert r.err == ""
+
+
+def test_symlink_to_an_unreachable_target_is_an_error_not_a_skip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As root every target is reachable, so EACCES is simulated; a loop stays a broken symlink.
+    from wvzscan.finding import ScanResult
+    from wvzscan.sources.files import FileOptions, FileWalker
+
+    (tmp_path / "locked").symlink_to("/nonexistent-dir/secret.env")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    real_stat = os.stat
+
+    def stat(path: str, *a: object, **kw: object) -> os.stat_result:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_stat(path, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", stat)
+    result = ScanResult()
+    assert list(FileWalker(result, FileOptions()).tasks([str(tmp_path)])) == []
+    assert [(e.where.rsplit("/", 1)[-1], e.message) for e in result.errors] == [
+        ("locked", "cannot follow symlink: Permission denied")
+    ]
+    assert result.skipped == {"broken symlink": 1}
+
+
+def test_named_path_that_cannot_be_accessed_gives_the_reason() -> None:
+    # EACCES on a parent folder cannot happen as root; a name too long takes the same path.
+    r = run_cli("dir", "x" * 300)
+    assert r.code == 2 and "cannot access" in r.err and "File name too long" in r.err

@@ -289,8 +289,14 @@ def _config_root(paths: tuple[str, ...]) -> str:
 
 def _check_paths(paths: tuple[str, ...]) -> None:
     for p in paths:
-        if p != "-" and not os.path.lexists(p):
-            raise UserError(f"no such file or directory: {p}")
+        if p == "-":
+            continue
+        try:
+            os.lstat(p)
+        except FileNotFoundError:
+            raise UserError(f"no such file or directory: {p}") from None
+        except OSError as e:  # EACCES on a parent folder, ENAMETOOLONG, ...
+            raise UserError(f"cannot access {p}: {e.strerror or e}") from None
 
 
 @cli.command("dir")

@@ -7,6 +7,7 @@ either a counted skip with a reason (excludes, size limit, FIFOs...) or an error
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import stat
@@ -18,6 +19,8 @@ from wvzscan.finding import ScanResult
 from wvzscan.sources import Chunk
 
 SKIP_DIRS = frozenset({".git"})
+# A symlink whose target is not there (or cannot be, as in a loop): nothing to read.
+_NO_TARGET = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG})
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,12 @@ class FileWalker:
         if stat.S_ISLNK(st.st_mode):
             try:
                 st = os.stat(fs_path)
-            except OSError:
-                self.result.skipped["broken symlink"] += 1
+            except OSError as e:
+                if e.errno in _NO_TARGET:
+                    self.result.skipped["broken symlink"] += 1
+                    return
+                # A target that exists but cannot be reached (EACCES) was not read: an error.
+                self.result.error(display(rel), f"cannot follow symlink: {e.strerror or e}")
                 return
             if stat.S_ISDIR(st.st_mode) and not is_top:
                 self.result.skipped["directory symlink (not followed)"] += 1
