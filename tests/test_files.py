@@ -326,3 +326,21 @@ def test_named_path_that_cannot_be_accessed_gives_the_reason() -> None:
     # EACCES on a parent folder cannot happen as root; a name too long takes the same path.
     r = run_cli("dir", "x" * 300)
     assert r.code == 2 and "cannot access" in r.err and "File name too long" in r.err
+
+
+@pytest.mark.parametrize("pattern", ["build", "./build", "/build", "build/gen", "./build/**", "**/gen/*.js"])
+def test_config_excludes_apply_however_the_tree_is_named(tmp_path: Path, pattern: str) -> None:
+    # Excludes are written relative to the config's folder; `dir /abs/tree`, `dir ./tree` and
+    # `dir tree/` from elsewhere must skip the same files as `dir .` inside it.
+    key = make_key()
+    tree = tmp_path / "tree"
+    (tree / "build" / "gen").mkdir(parents=True)
+    (tree / "build" / "gen" / "x.js").write_text(f"k='{key}'\n")
+    (tree / "src").mkdir()
+    (tree / "src" / "build.py").write_text(f"k='{key}'\n")
+    (tree / ".wvzscan.toml").write_text(f'exclude = ["{pattern}", "src/deep/"]\n')
+    for args, cwd in [((".",), tree), ((str(tree),), tmp_path), (("./tree/",), tmp_path), (("tree",), tmp_path)]:
+        _, rep = scan_json(*args, cwd=cwd)
+        paths = [f["path"].rsplit("/", 2)[-2:] for f in rep["findings"]]
+        assert paths == [["src", "build.py"]], (args, pattern)
+        assert rep["stats"]["skipped"] == {"excluded": 1}

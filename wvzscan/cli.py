@@ -315,7 +315,7 @@ def _produce_files(paths: tuple[str, ...], opts: ScanOptions, scanner: Any, resu
     from wvzscan.sources.files import FileOptions, FileWalker, read_stdin
 
     cfg = opts.extra["config"]
-    walker = FileWalker(result, FileOptions(tuple(cfg.exclude), cfg.max_file_size))
+    walker = FileWalker(result, FileOptions(tuple(cfg.exclude), cfg.max_file_size, _config_root(paths)))
     progress = Progress.for_terminal(opts.quiet)
     files = [p for p in paths if p != "-"]
     if "-" in paths:

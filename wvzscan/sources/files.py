@@ -27,13 +27,22 @@ _NO_TARGET = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOO
 class FileOptions:
     exclude: tuple[str, ...] = ()
     max_file_size: int = 100 * 1024 * 1024
+    # Excludes are relative to this folder (the config's), whatever path the user named the tree by.
+    root: str | None = None
+
+
+def _pattern(pat: str) -> str:
+    """``./build/``, ``/build`` and ``build`` mean the same folder at the root."""
+    while pat.startswith("./"):
+        pat = pat[2:]
+    return pat.lstrip("/").rstrip("/") or pat
 
 
 def excluded(rel: str, patterns: Iterable[str]) -> bool:
-    """A glob matches the relative path, any trailing part of it, or the file name."""
+    """A glob matches the path relative to the root (``*`` crosses ``/``) or the file name."""
     name = rel.rsplit("/", 1)[-1]
     for pat in patterns:
-        pat = pat.rstrip("/")
+        pat = _pattern(pat)
         if fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(name, pat):
             return True
         if pat.startswith("**/") and fnmatch.fnmatchcase(rel, pat[3:]):
@@ -86,7 +95,7 @@ class FileWalker:
         self.result = result
         self.opts = opts
 
-    def _entry(self, fs_path: str, rel: str, is_top: bool) -> Iterator[FileTask]:
+    def _entry(self, fs_path: str, rel: str, match: str, is_top: bool) -> Iterator[FileTask]:
         try:
             st = os.lstat(fs_path)
         except OSError as e:
@@ -106,7 +115,7 @@ class FileWalker:
                 self.result.skipped["directory symlink (not followed)"] += 1
                 return
         if stat.S_ISDIR(st.st_mode):
-            yield from self._walk(fs_path, rel)
+            yield from self._walk(fs_path, rel, match)
             return
         kind = _special_kind(st.st_mode)
         if kind is not None:
@@ -117,7 +126,7 @@ class FileWalker:
             return
         yield FileTask(fs_path, rel or os.path.basename(fs_path), st.st_size)
 
-    def _walk(self, fs_dir: str, rel_dir: str) -> Iterator[FileTask]:
+    def _walk(self, fs_dir: str, rel_dir: str, match_dir: str) -> Iterator[FileTask]:
         try:
             with os.scandir(fs_dir) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -128,15 +137,28 @@ class FileWalker:
             rel = _join(rel_dir, entry.name)
             if entry.name in SKIP_DIRS and entry.is_dir(follow_symlinks=False):
                 continue
-            if self.opts.exclude and excluded(rel, self.opts.exclude):
+            if self.opts.exclude and excluded(_join(match_dir, entry.name), self.opts.exclude):
                 self.result.skipped["excluded"] += 1
                 continue
-            yield from self._entry(entry.path, rel, is_top=False)
+            yield from self._entry(entry.path, rel, _join(match_dir, entry.name), is_top=False)
 
     def tasks(self, paths: Iterable[str]) -> Iterator[FileTask]:
         for top in paths:
             rel = os.path.normpath(top)
-            yield from self._entry(top, "" if rel == "." else rel, is_top=True)
+            rel = "" if rel == "." else rel
+            yield from self._entry(top, rel, self._from_root(top, rel), is_top=True)
+
+    def _from_root(self, top: str, rel: str) -> str:
+        """``top`` relative to the root excludes are written for (``dir /abs/tree``, ``dir ./tree``)."""
+        if self.opts.root is None:
+            return rel
+        try:
+            inner = os.path.relpath(os.path.abspath(top), os.path.abspath(self.opts.root))
+        except ValueError:  # pragma: no cover - another drive on Windows
+            return rel
+        if inner == os.pardir or inner.startswith(os.pardir + os.sep):
+            return rel  # outside the root: the path as named
+        return "" if inner == "." else inner
 
 
 def read_stdin() -> Chunk:
