@@ -42,6 +42,18 @@ def renderer(fmt: str) -> Renderer:
     return mod.render
 
 
+def printable(s: str) -> str:
+    """``s`` with control and other invisible characters written as escapes (``\\n``, ``\\x1b``).
+
+    File names, commit authors and API fields are someone else's text: raw, a newline in a path
+    breaks the text report's layout, an ESC drives the reader's terminal, and control characters
+    make JUnit XML not well-formed.
+    """
+    if s.isprintable():
+        return s
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in s)
+
+
 def write_private(path: str, text: str) -> None:
     """Reports may hold secrets (--show-secrets) and always hold fingerprints: create them 0600.
 
