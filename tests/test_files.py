@@ -344,3 +344,22 @@ def test_config_excludes_apply_however_the_tree_is_named(tmp_path: Path, pattern
         paths = [f["path"].rsplit("/", 2)[-2:] for f in rep["findings"]]
         assert paths == [["src", "build.py"]], (args, pattern)
         assert rep["stats"]["skipped"] == {"excluded": 1}
+
+
+def test_pipes_and_devices_named_on_the_command_line_are_read(tmp_path: Path) -> None:
+    # `wvzscan dir /dev/stdin` in a pipeline, `wvzscan dir <(git show HEAD:.env)`, a named FIFO:
+    # the user asked for this input; skipping it as a "FIFO" was a clean exit 0 over a leaked key.
+    key = make_key()
+    r = run_cli("dir", "/dev/stdin", "--format", "json", input=f"K={key}\n")
+    assert r.code == 1 and [(f["path"], f["line"], f["column"]) for f in r.json()["findings"]] == [("/dev/stdin", 1, 3)]
+    fifo = tmp_path / "named.pipe"
+    os.mkfifo(fifo)
+    (tmp_path / "nothing.txt").write_text("clean\n")
+    writer = subprocess.Popen(["sh", "-c", f'printf "%s" "K={key}" > "{fifo}"'])
+    r = run_cli("dir", str(fifo), str(tmp_path / "nothing.txt"), "--format", "json", input="")
+    writer.wait(timeout=30)
+    assert r.code == 1 and r.json()["findings"][0]["path"] == str(fifo)
+    # Bounded like a file: /dev/zero never ends; /dev/null is empty and clean.
+    r = run_cli("dir", "/dev/zero", "--max-file-size", "4096", "--format", "json")
+    assert r.code == 0 and r.json()["stats"]["skipped"] == {"over max_file_size": 1}
+    assert run_cli("dir", "/dev/null").code == 0

@@ -76,12 +76,21 @@ class FileTask:
     fs_path: str
     rel: str
     size: int
+    # A pipe or character device the user named (`dir /dev/stdin`, `dir <(cmd)`): read as a stream,
+    # at most this many bytes (its size is not known in advance).
+    stream_limit: int | None = None
 
 
 def read_task(task: FileTask, result: ScanResult) -> Chunk | None:
     try:
         with open(task.fs_path, "rb") as f:
-            data = f.read()
+            if task.stream_limit is None:
+                data = f.read()
+            else:
+                data = f.read(task.stream_limit + 1)
+                if len(data) > task.stream_limit:
+                    result.skipped["over max_file_size"] += 1
+                    return None
     except OSError as e:
         result.error(display(task.rel), f"cannot read: {e.strerror or e}")
         return None
@@ -119,6 +128,11 @@ class FileWalker:
             return
         kind = _special_kind(st.st_mode)
         if kind is not None:
+            if is_top and (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode)):
+                # Named on the command line, it is input to read, not a tree's oddity to skip
+                # (inside a tree, opening a FIFO would block the walk).
+                yield FileTask(fs_path, rel or fs_path, 0, self.opts.max_file_size)
+                return
             self.result.skipped[kind] += 1
             return
         if st.st_size > self.opts.max_file_size:
