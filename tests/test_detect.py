@@ -159,3 +159,25 @@ def test_escape_right_before_the_key_is_a_boundary(before: str) -> None:
     key = make_key()
     assert keys_in(f'"first line{before}{key}"') == [key]
     assert keys_in(f"GET /cb?api_key{before}{key}%26next=1") == [key]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "a1b2c3d4e5f6g7h8i9j0",  # interleaved sequences
+        "0a1b2c3d4e5f6a7b8c9d0e1f",
+        "zyxwvutsrqponmlkjihgfedcba",  # descending
+        "aaaabbbbccccddddeeeeffff",  # stuttering
+        "INSERT_KEY_HERE_PLEASE",
+        "ENV_VAR_NAME_HERE",
+        "key_from_dashboard_here",
+    ],
+)
+def test_more_placeholder_shapes_users_write(body: str) -> None:
+    assert placeholder_reason(PREFIX + body) is not None
+
+
+@pytest.mark.parametrize("suffix", ["_example", "-prod", "_v2", "XX"])
+def test_doc_examples_with_a_suffix_are_still_examples(suffix: str) -> None:
+    for example in sorted(DOC_EXAMPLES):
+        assert keys_in(f"token: {example}{suffix}\n") == []
