@@ -181,3 +181,10 @@ def test_more_placeholder_shapes_users_write(body: str) -> None:
 def test_doc_examples_with_a_suffix_are_still_examples(suffix: str) -> None:
     for example in sorted(DOC_EXAMPLES):
         assert keys_in(f"token: {example}{suffix}\n") == []
+
+
+@pytest.mark.parametrize("body", ["9567eff01789c67c", "312EDE7676789BC2", "05678e9789d23475"])
+def test_random_short_hex_with_a_few_ascending_pairs_is_a_key(body: str) -> None:
+    # Real draws a random-key run rejected (7 ascending pairs of 15); `ab12cd34ef56gh78` has 8.
+    assert placeholder_reason(PREFIX + body) is None
+    assert placeholder_reason(PREFIX + "ab12cd34ef56gh78") is not None

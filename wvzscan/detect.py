@@ -256,9 +256,10 @@ def _is_patterned(body: str) -> bool:
     n = len(chars)
     if n < 8:
         return True
-    # Ascending steps: 1 in 16 pairs of random hex, about half of `ab12cd34...`.
+    # Ascending steps: 1 in 16 pairs of random hex, about half of `ab12cd34...`; at least 8, so that
+    # 7 of 15 (1 random 16-character hex body in 70,000) is not enough.
     steps = sum(1 for a, b in zip(chars, chars[1:], strict=False) if ord(b) - ord(a) == 1)
-    if steps >= 7 and steps / (n - 1) >= 0.4:
+    if steps >= 8 and steps / (n - 1) >= 0.4:
         return True
     # Descending (`zyxw...`), interleaved (`a1b2c3d4...`) and stuttering (`aaaabbbb...`) bodies:
     # each pair shape has odds of 1 in 16 or less in random hex, so most pairs is never chance.
