@@ -159,3 +159,32 @@ def test_escape_right_before_the_key_is_a_boundary(before: str) -> None:
     key = make_key()
     assert keys_in(f'"first line{before}{key}"') == [key]
     assert keys_in(f"GET /cb?api_key{before}{key}%26next=1") == [key]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "a1b2c3d4e5f6g7h8i9j0",  # interleaved sequences
+        "0a1b2c3d4e5f6a7b8c9d0e1f",
+        "zyxwvutsrqponmlkjihgfedcba",  # descending
+        "aaaabbbbccccddddeeeeffff",  # stuttering
+        "INSERT_KEY_HERE_PLEASE",
+        "ENV_VAR_NAME_HERE",
+        "key_from_dashboard_here",
+    ],
+)
+def test_more_placeholder_shapes_users_write(body: str) -> None:
+    assert placeholder_reason(PREFIX + body) is not None
+
+
+@pytest.mark.parametrize("suffix", ["_example", "-prod", "_v2", "XX"])
+def test_doc_examples_with_a_suffix_are_still_examples(suffix: str) -> None:
+    for example in sorted(DOC_EXAMPLES):
+        assert keys_in(f"token: {example}{suffix}\n") == []
+
+
+@pytest.mark.parametrize("body", ["9567eff01789c67c", "312EDE7676789BC2", "05678e9789d23475"])
+def test_random_short_hex_with_a_few_ascending_pairs_is_a_key(body: str) -> None:
+    # Real draws a random-key run rejected (7 ascending pairs of 15); `ab12cd34ef56gh78` has 8.
+    assert placeholder_reason(PREFIX + body) is None
+    assert placeholder_reason(PREFIX + "ab12cd34ef56gh78") is not None

@@ -295,3 +295,71 @@ def test_progress_only_on_a_terminal(tmp_path: Path) -> None:
     assert p.returncode == 0 and "files" in out and "MB/s" in out
     r = run_cli("dir", str(tmp_path))  # piped: no progress
     assert r.err == ""
+
+
+def test_symlink_to_an_unreachable_target_is_an_error_not_a_skip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As root every target is reachable, so EACCES is simulated; a loop stays a broken symlink.
+    from wvzscan.finding import ScanResult
+    from wvzscan.sources.files import FileOptions, FileWalker
+
+    (tmp_path / "locked").symlink_to("/nonexistent-dir/secret.env")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    real_stat = os.stat
+
+    def stat(path: str, *a: object, **kw: object) -> os.stat_result:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_stat(path, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", stat)
+    result = ScanResult()
+    assert list(FileWalker(result, FileOptions()).tasks([str(tmp_path)])) == []
+    assert [(e.where.rsplit("/", 1)[-1], e.message) for e in result.errors] == [
+        ("locked", "cannot follow symlink: Permission denied")
+    ]
+    assert result.skipped == {"broken symlink": 1}
+
+
+def test_named_path_that_cannot_be_accessed_gives_the_reason() -> None:
+    # EACCES on a parent folder cannot happen as root; a name too long takes the same path.
+    r = run_cli("dir", "x" * 300)
+    assert r.code == 2 and "cannot access" in r.err and "File name too long" in r.err
+
+
+@pytest.mark.parametrize("pattern", ["build", "./build", "/build", "build/gen", "./build/**", "**/gen/*.js"])
+def test_config_excludes_apply_however_the_tree_is_named(tmp_path: Path, pattern: str) -> None:
+    # Excludes are written relative to the config's folder; `dir /abs/tree`, `dir ./tree` and
+    # `dir tree/` from elsewhere must skip the same files as `dir .` inside it.
+    key = make_key()
+    tree = tmp_path / "tree"
+    (tree / "build" / "gen").mkdir(parents=True)
+    (tree / "build" / "gen" / "x.js").write_text(f"k='{key}'\n")
+    (tree / "src").mkdir()
+    (tree / "src" / "build.py").write_text(f"k='{key}'\n")
+    (tree / ".wvzscan.toml").write_text(f'exclude = ["{pattern}", "src/deep/"]\n')
+    for args, cwd in [((".",), tree), ((str(tree),), tmp_path), (("./tree/",), tmp_path), (("tree",), tmp_path)]:
+        _, rep = scan_json(*args, cwd=cwd)
+        paths = [f["path"].rsplit("/", 2)[-2:] for f in rep["findings"]]
+        assert paths == [["src", "build.py"]], (args, pattern)
+        assert rep["stats"]["skipped"] == {"excluded": 1}
+
+
+def test_pipes_and_devices_named_on_the_command_line_are_read(tmp_path: Path) -> None:
+    # `wvzscan dir /dev/stdin` in a pipeline, `wvzscan dir <(git show HEAD:.env)`, a named FIFO:
+    # the user asked for this input; skipping it as a "FIFO" was a clean exit 0 over a leaked key.
+    key = make_key()
+    r = run_cli("dir", "/dev/stdin", "--format", "json", input=f"K={key}\n")
+    assert r.code == 1 and [(f["path"], f["line"], f["column"]) for f in r.json()["findings"]] == [("/dev/stdin", 1, 3)]
+    fifo = tmp_path / "named.pipe"
+    os.mkfifo(fifo)
+    (tmp_path / "nothing.txt").write_text("clean\n")
+    writer = subprocess.Popen(["sh", "-c", f'printf "%s" "K={key}" > "{fifo}"'])
+    r = run_cli("dir", str(fifo), str(tmp_path / "nothing.txt"), "--format", "json", input="")
+    writer.wait(timeout=30)
+    assert r.code == 1 and r.json()["findings"][0]["path"] == str(fifo)
+    # Bounded like a file: /dev/zero never ends; /dev/null is empty and clean.
+    r = run_cli("dir", "/dev/zero", "--max-file-size", "4096", "--format", "json")
+    assert r.code == 0 and r.json()["stats"]["skipped"] == {"over max_file_size": 1}
+    assert run_cli("dir", "/dev/null").code == 0

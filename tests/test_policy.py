@@ -124,3 +124,29 @@ def test_baseline_document_has_no_timestamps(tmp_path: Path) -> None:
     doc = json.loads(run_cli("baseline", ".", cwd=tmp_path).out)
     assert set(doc) == {"tool", "baseline_version", "findings"}
     assert set(doc["findings"][0]) == {"fingerprint", "key_prefix", "paths"}
+
+
+def test_config_file_shapes_users_write(tmp_path: Path) -> None:
+    key = make_key()
+    (tmp_path / "k.txt").write_text(key)
+    # [tool.wvzscan] written in .wvzscan.toml (copied from a pyproject) is read, not silently ignored.
+    (tmp_path / ".wvzscan.toml").write_text(f'[tool.wvzscan]\nallow = ["{fp(key)}"]\n')
+    r = run_cli("dir", ".", "--format", "json", cwd=tmp_path)
+    assert r.code == 0 and r.json()["stats"]["suppressed"] == {"config allow": 1}
+    # "false" in quotes is a string, and bool("false") is True: refused instead.
+    (tmp_path / ".wvzscan.toml").write_text('include_examples = "false"\n')
+    r = run_cli("dir", ".", cwd=tmp_path)
+    assert r.code == 2 and "include_examples must be true or false" in r.err
+
+
+def test_someone_elses_broken_pyproject_does_not_stop_the_scan(tmp_path: Path) -> None:
+    # A cookiecutter template's pyproject is not TOML; it holds no settings of ours, so it is not read
+    # and the scan runs; a broken pyproject that does hold [tool.wvzscan] still stops it.
+    key = make_key()
+    (tmp_path / "k.txt").write_text(key)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "{{ cookiecutter.name }}"\nversion = {{ v }}\n')
+    r = run_cli("dir", ".", "--format", "json", cwd=tmp_path)
+    assert r.code == 1 and [f["path"] for f in r.json()["findings"]] == ["k.txt"]
+    (tmp_path / "pyproject.toml").write_text("[tool.wvzscan]\nexclude = [\n")
+    r = run_cli("dir", ".", cwd=tmp_path)
+    assert r.code == 2 and "not valid TOML" in r.err

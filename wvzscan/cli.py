@@ -167,6 +167,7 @@ def collect(opts: ScanOptions, root: str, produce: Producer, use_baseline: bool 
         archives=cfg.archives,
     )
     result = ScanResult()
+    result.notes.extend(cfg.notes)
     scanner = Scanner(result, rules, inline_allow=not opts.no_inline_allow)
     started = time.monotonic()
     produce(scanner, result)
@@ -289,8 +290,14 @@ def _config_root(paths: tuple[str, ...]) -> str:
 
 def _check_paths(paths: tuple[str, ...]) -> None:
     for p in paths:
-        if p != "-" and not os.path.lexists(p):
-            raise UserError(f"no such file or directory: {p}")
+        if p == "-":
+            continue
+        try:
+            os.lstat(p)
+        except FileNotFoundError:
+            raise UserError(f"no such file or directory: {p}") from None
+        except OSError as e:  # EACCES on a parent folder, ENAMETOOLONG, ...
+            raise UserError(f"cannot access {p}: {e.strerror or e}") from None
 
 
 @cli.command("dir")
@@ -309,7 +316,7 @@ def _produce_files(paths: tuple[str, ...], opts: ScanOptions, scanner: Any, resu
     from wvzscan.sources.files import FileOptions, FileWalker, read_stdin
 
     cfg = opts.extra["config"]
-    walker = FileWalker(result, FileOptions(tuple(cfg.exclude), cfg.max_file_size))
+    walker = FileWalker(result, FileOptions(tuple(cfg.exclude), cfg.max_file_size, _config_root(paths)))
     progress = Progress.for_terminal(opts.quiet)
     files = [p for p in paths if p != "-"]
     if "-" in paths:

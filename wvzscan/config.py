@@ -48,6 +48,7 @@ class Config:
     archives: ArchiveLimits = field(default_factory=ArchiveLimits)
     # Sections other features read (e.g. [tool.wvzscan.keys] for the key audit).
     raw: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # shown in the report (e.g. a pyproject ignored)
 
 
 _ARCHIVE_KEYS = {
@@ -101,7 +102,10 @@ def parse(table: dict[str, Any], path: str) -> Config:
     if ent is not None and (not isinstance(ent, (int, float)) or isinstance(ent, bool) or ent < 0):
         raise ConfigError(f"{path}: min_entropy must be a non-negative number (bits per character)")
     cfg.min_entropy = float(ent) if ent is not None else None
-    cfg.include_examples = bool(table.get("include_examples", False))
+    examples = table.get("include_examples", False)
+    if not isinstance(examples, bool):
+        raise ConfigError(f"{path}: include_examples must be true or false")
+    cfg.include_examples = examples
     decode = table.get("decode", list(ENCODINGS))
     if not isinstance(decode, list) or not all(isinstance(x, str) and x in ENCODINGS for x in decode):
         raise ConfigError(f"{path}: decode must be a list of encodings among {', '.join(ENCODINGS)}")
@@ -150,17 +154,30 @@ def load(explicit: str | None, root: str) -> Config:
     """The config named by ``--config``, else the one found at ``root``, else the defaults."""
     if explicit is not None:
         data = _read_toml(explicit)
-        if os.path.basename(explicit) == "pyproject.toml":
-            data = data.get("tool", {}).get("wvzscan", {})
-        elif "tool" in data and "wvzscan" in data["tool"]:
-            data = data["tool"]["wvzscan"]
-        return parse(data, explicit)
+        table = _tool_table(data, explicit)
+        if table is None and os.path.basename(explicit) == "pyproject.toml":
+            table = {}  # a pyproject without our section: the defaults
+        return parse(data if table is None else table, explicit)
     own = os.path.join(root, ".wvzscan.toml")
     if os.path.isfile(own):
-        return parse(_read_toml(own), own)
+        data = _read_toml(own)
+        return parse(_tool_table(data, own) or data, own)
     pyproject = os.path.join(root, "pyproject.toml")
+    # Someone else's pyproject (a cookiecutter template that is not even TOML) is never parsed when it
+    # cannot hold our section: ignoring it can only make the scan report more, never less.
     if os.path.isfile(pyproject) and _mentions_wvzscan(pyproject):
-        table = _read_toml(pyproject).get("tool", {}).get("wvzscan")
-        if isinstance(table, dict):
+        table = _tool_table(_read_toml(pyproject), pyproject)
+        if table is not None:
             return parse(table, pyproject)
     return Config()
+
+
+def _tool_table(data: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """``[tool.wvzscan]`` in ``data``, or None; written in .wvzscan.toml too, it is read the same way."""
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "wvzscan" not in tool:
+        return None
+    table = tool["wvzscan"]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.wvzscan] must be a table")
+    return table

@@ -157,6 +157,14 @@ PLACEHOLDER_WORDS = frozenset(
         "only",
         "some",
         "any",
+        "please",
+        "var",
+        "variable",
+        "from",
+        "dashboard",
+        "console",
+        "copy",
+        "copied",
     ]
 )
 
@@ -248,18 +256,26 @@ def _is_patterned(body: str) -> bool:
     n = len(chars)
     if n < 8:
         return True
-    # Ascending steps: 1 in 16 pairs of random hex, about half of `ab12cd34...`.
+    # Ascending steps: 1 in 16 pairs of random hex, about half of `ab12cd34...`; at least 8, so that
+    # 7 of 15 (1 random 16-character hex body in 70,000) is not enough.
     steps = sum(1 for a, b in zip(chars, chars[1:], strict=False) if ord(b) - ord(a) == 1)
-    if steps >= 7 and steps / (n - 1) >= 0.4:
+    if steps >= 8 and steps / (n - 1) >= 0.4:
         return True
+    # Descending (`zyxw...`), interleaved (`a1b2c3d4...`) and stuttering (`aaaabbbb...`) bodies:
+    # each pair shape has odds of 1 in 16 or less in random hex, so most pairs is never chance.
+    for stride, step in ((1, -1), (2, 1), (1, 0)):
+        pairs = n - stride
+        hits = sum(1 for a, b in zip(chars, chars[stride:], strict=False) if ord(b) - ord(a) == step)
+        if hits >= 8 and hits / pairs >= 0.6:
+            return True
     grams = [chars[i : i + 3] for i in range(n - 2)]
     return len(set(grams)) / len(grams) < 0.6
 
 
 def placeholder_reason(key: str, rules: Rules = DEFAULT_RULES) -> str | None:
     """Why ``key`` is not a real key, or None when it looks like one."""
-    if key in DOC_EXAMPLES and not rules.include_examples:
-        return "documentation example"
+    if not rules.include_examples and any(key.startswith(ex) for ex in DOC_EXAMPLES):
+        return "documentation example"  # or one with a suffix (`..._example`): never live either
     body = key[len(PREFIX) :]
     if _longest_run(body) >= 8:
         return "long run of one character"

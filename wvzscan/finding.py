@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 REDACT_KEEP = 8  # what Weavz itself shows as keyPrefix
+_BOM = b"\xef\xbb\xbf"
 
 
 def fingerprint(key: str) -> str:
@@ -26,6 +27,8 @@ def redact(key: str) -> str:
 def line_col(data: bytes, offset: int) -> tuple[int, int]:
     """1-based line and column (in characters) of ``offset``; computed only for hits."""
     line_start = data.rfind(b"\n", 0, offset) + 1
+    if line_start == 0 and data.startswith(_BOM) and offset >= len(_BOM):
+        line_start = len(_BOM)  # a byte-order mark is not a column: editors do not show it
     line = data.count(b"\n", 0, offset) + 1
     column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
     return line, column
@@ -36,6 +39,48 @@ def line_at(data: bytes, offset: int) -> bytes:
     start = data.rfind(b"\n", 0, offset) + 1
     end = data.find(b"\n", offset)
     return data[start : end if end != -1 else len(data)]
+
+
+class Locator:
+    """Line, column and "marker on this line" for offsets in one buffer, in one forward pass.
+
+    ``line_col``/``line_at`` start from the buffer's beginning (or line's) for every key: a 20 MB
+    log with a key on each line took a minute, a 20 MB minified line with 10,000 keys nine. Here
+    each byte is counted once when offsets come in ascending order (any other order still works,
+    from the start). A UTF-8 byte-order mark is not a column: editors do not show it.
+    """
+
+    def __init__(self, data: bytes, marker: bytes) -> None:
+        self.data = data
+        self.marker = marker
+        self._reset()
+
+    def _reset(self) -> None:
+        self.pos = 0
+        self.line = 1
+        self.line_start = 0
+        self.col = 1
+        self.col_pos = len(_BOM) if self.data.startswith(_BOM) else 0
+        self.marked: bool | None = None  # unknown until a key on this line asks
+
+    def at(self, offset: int) -> tuple[int, int, bool]:
+        if offset < self.pos:
+            self._reset()
+        data = self.data
+        newlines = data.count(b"\n", self.pos, offset)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.col_pos = data.rfind(b"\n", self.pos, offset) + 1
+            self.col = 1
+            self.marked = None
+        if offset > self.col_pos:
+            self.col += len(data[self.col_pos : offset].decode("utf-8", "replace"))
+            self.col_pos = offset
+        self.pos = offset
+        if self.marked is None:
+            end = data.find(b"\n", offset)
+            self.marked = data.find(self.marker, self.line_start, len(data) if end == -1 else end) != -1
+        return self.line, self.col, self.marked
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from wvzscan import decode, detect
 from wvzscan.config import ArchiveLimits
-from wvzscan.finding import Finding, ScanResult, line_at, line_col
+from wvzscan.finding import Finding, Locator, ScanResult
 from wvzscan.prefilter import Prefilter
 from wvzscan.progress import Progress
 from wvzscan.sources import Chunk, archives
@@ -56,11 +56,13 @@ def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES) -> Iterator[Hi
         prev = found.get(e.start)
         if prev is None or (e.key != prev[0] and e.key.startswith(prev[0])):
             found[e.start] = (e.key, e.end, e.encoding, e.line, e.column)
+    where = Locator(data, ALLOW_MARKER)
     for start in sorted(found):
         key, end, encoding, line, col = found[start]
+        at_line, at_col, allowed = where.at(start)
         if line is None or col is None:
-            line, col = line_col(data, start)
-        yield Hit(key, start, end, encoding, line, col, ALLOW_MARKER in line_at(data, start))
+            line, col = at_line, at_col
+        yield Hit(key, start, end, encoding, line, col, allowed)
 
 
 def expand(chunk: Chunk, result: ScanResult, limits: ArchiveLimits = detect.DEFAULT_RULES.archives) -> Iterator[Chunk]:

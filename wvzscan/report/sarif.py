@@ -33,7 +33,10 @@ RULE = {
 
 
 def _uri(path: str) -> str:
-    return urllib.parse.quote(path, safe="/!@:+,;=~._-")
+    """A URI reference: `:` is escaped (``c:x.txt`` would read as scheme ``c``); an absolute path
+    (``wvzscan dir /abs/tree``) becomes a ``file://`` URI rather than a repository-relative one."""
+    quoted = urllib.parse.quote(path, safe="/!@+,;=~._-")
+    return "file://" + quoted if path.startswith("/") else quoted
 
 
 def _result(f: Finding, ctx: ReportContext) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wvzscan.finding import Finding, ScanResult
-from wvzscan.report import ReportContext
+from wvzscan.report import ReportContext, printable
 
 _STATUS_RANK = {"live": 0, "unknown": 1, "unverified": 2, "invalid": 3}
 
@@ -36,7 +36,7 @@ def _where(f: Finding) -> str:
         s += f"  (commit {f.commit[:12]}{who}{', ' + f.date if f.date else ''})"
     if f.extra.get("ref"):
         s += f"  (ref {f.extra['ref']})"
-    return s
+    return printable(s)
 
 
 def _size(n: int) -> str:
@@ -63,9 +63,9 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         if first.scope:
             head += f" ({first.scope}-wide)" if first.scope == "org" else f" ({first.scope}-scoped)"
         if first.extra.get("key_name"):
-            head += f"  name: {first.extra['key_name']}"
+            head += f"  name: {printable(str(first.extra['key_name']))}"
         if first.status_reason:
-            head += f"  [{first.status_reason}]"
+            head += f"  [{printable(first.status_reason)}]"
         out.append(head)
         out.append(f"  fingerprint {first.fingerprint}")
         out.append(f"  first seen  {_where(first)}")
@@ -77,16 +77,16 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
             if rev.get("key_id"):
                 line += f" (key id {rev['key_id']})"
             if rev.get("reason"):
-                line += f": {rev['reason']}"
+                line += f": {printable(str(rev['reason']))}"
             out.append(line)
         if status == "live" and not (rev and rev.get("result") == "revoked"):
             out.append("  what to do:")
             out.extend(f"    {i}. {step}" for i, step in enumerate(_STEPS, 1))
         out.append("")
     for note in result.notes:
-        out.append(paint(f"note: {note}", "33"))
+        out.append(paint(f"note: {printable(note)}", "33"))
     for e in result.errors:
-        out.append(paint(f"error: {e.where}: {e.message}", "31"))
+        out.append(paint(f"error: {printable(e.where)}: {printable(e.message)}", "31"))
     nkeys, nloc = len(groups), len(result.findings)
     summary = (
         f"{nkeys} key{'s' if nkeys != 1 else ''} in {nloc} location{'s' if nloc != 1 else ''}; "
