@@ -167,7 +167,6 @@ def collect(opts: ScanOptions, root: str, produce: Producer, use_baseline: bool 
         archives=cfg.archives,
     )
     result = ScanResult()
-    result.notes.extend(cfg.notes)
     scanner = Scanner(result, rules, inline_allow=not opts.no_inline_allow)
     started = time.monotonic()
     produce(scanner, result)

@@ -48,7 +48,6 @@ class Config:
     archives: ArchiveLimits = field(default_factory=ArchiveLimits)
     # Sections other features read (e.g. [tool.wvzscan.keys] for the key audit).
     raw: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # shown in the report (e.g. a pyproject ignored)
 
 
 _ARCHIVE_KEYS = {
