@@ -21,7 +21,8 @@ from wvzscan.sources.files import FileTask, read_task
 
 BATCH_BYTES = 4 * 1024 * 1024
 BATCH_FILES = 256
-INLINE_BYTES = 32 * 1024 * 1024  # below this much content, a pool does not pay for itself
+INLINE_BYTES = 32 * 1024 * 1024  # below this much content, a pool does not pay for itself...
+INLINE_FILES = 2000  # ...unless there are many files: opening and reading them is work to share too
 
 _worker: tuple[detect.Rules, bool] | None = None
 
@@ -82,13 +83,15 @@ def scan_files(
     batches = _batches(tasks)
     # Read ahead until the content is big enough to be worth a pool.
     head: list[Batch] = []
-    head_bytes = 0
+    head_bytes = head_files = 0
     for b in batches:
         head.append(b)
         head_bytes += sum(t.size for t in b)
-        if head_bytes >= INLINE_BYTES:
+        head_files += len(b)
+        if head_bytes >= INLINE_BYTES or head_files >= INLINE_FILES:
             break
-    if workers < 2 or head_bytes < INLINE_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+    small = head_bytes < INLINE_BYTES and head_files < INLINE_FILES
+    if workers < 2 or small or "fork" not in multiprocessing.get_all_start_methods():
         _init(scanner.rules, scanner.inline_allow)
         for b in _chain(head, batches):
             _merge(scanner, _scan_batch(b), progress, len(b))

@@ -45,8 +45,14 @@ def _result(f: Finding, ctx: ReportContext) -> dict[str, Any]:
     if f.commit:
         text += f" introduced in commit {f.commit[:12]}"
     text += "."
-    loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path or "stdin")}}}
-    if f.line is not None:
+    # Code scanning maps a result to a file of the repository: for a key inside an archive that is the
+    # archive itself (the member and its line go in the message); a commit message has no file.
+    outer, bang, member = (f.path or "").partition("!")
+    if bang:
+        text += f" In archive member {member}" + (f", line {f.line}." if f.line is not None else ".")
+    where = outer or ("stdin" if f.source == "stdin" else ".git")
+    loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": _uri(where)}}}
+    if f.line is not None and not bang and f.path is not None:
         region: dict[str, Any] = {"startLine": f.line}
         if f.column is not None:
             region["startColumn"] = f.column
