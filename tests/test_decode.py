@@ -329,3 +329,14 @@ def test_utf16_key_at_the_very_end_of_odd_length_content_is_found_whole() -> Non
     key = make_key()
     for data in (b"\x00" + key.encode("utf-16-be"), b"\x01\x02" + key.encode("utf-16-le")[:-1]):
         assert [(h.key, h.encoding) for h in scan.hits(data)] == [(key, "utf-16")]
+
+
+def test_many_utf16_keys_positions_are_exact(tmp_path: Path) -> None:
+    # Line and column are computed incrementally (one pass for the file, not one per key).
+    keys = [make_key() for _ in range(300)]
+    text = "\n".join(f"line {i} é key={k}" for i, k in enumerate(keys))
+    (tmp_path / "big16.txt").write_bytes(text.encode("utf-16"))
+    r = run_cli("dir", str(tmp_path), "--format", "json")
+    found = sorted((f["line"], f["column"], f["key_prefix"]) for f in r.json()["findings"])
+    expected = sorted((i + 1, len(f"line {i} é key=") + 1, k[:8]) for i, k in enumerate(keys))
+    assert found == expected

@@ -325,6 +325,7 @@ UTF16_NEEDLE = b"w\0v\0z\0_\0"
 
 def _utf16(data: bytes, rules: detect.Rules, at: _Starts) -> Iterator[Encoded]:
     bom = data[:2]
+    lines = _U16Lines(data)
     for p in at(UTF16_NEEDLE):
         if bom == b"\xff\xfe":
             big = False
@@ -345,18 +346,37 @@ def _utf16(data: bytes, rules: detect.Rules, at: _Starts) -> Iterator[Encoded]:
         ctx = (unit - first) // 2
         for m in detect.find_keys(bytes(chars), rules):
             if m.start == ctx:
-                line, column = _utf16_line_col(data, unit, big)
+                line, column = lines.at(unit, big)
                 yield Encoded(m.key, unit, unit + 2 * len(m.key), "utf-16", line, column)
             if m.start >= ctx:
                 break
 
 
-def _utf16_line_col(data: bytes, unit: int, big: bool) -> tuple[int, int]:
-    """Line and column in characters of the UTF-16 text (BOM excluded) up to ``unit``."""
-    base = 2 if data[:2] in (b"\xff\xfe", b"\xfe\xff") else unit % 2
-    text = data[base:unit].decode("utf-16-be" if big else "utf-16-le", "replace")
-    line = text.count("\n") + 1
-    return line, len(text) - (text.rfind("\n") + 1) + 1
+class _U16Lines:
+    """Line and column in characters of the UTF-16 text (BOM excluded) up to a code unit.
+
+    Keys come in increasing order, so each call decodes only the text since the previous one: a file
+    with thousands of keys costs one pass, not one pass per key."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.bom = 2 if data[:2] in (b"\xff\xfe", b"\xfe\xff") else 0
+        self.state: dict[tuple[int, bool], tuple[int, int, int]] = {}  # (base, big) -> (unit, line, col)
+
+    def at(self, unit: int, big: bool) -> tuple[int, int]:
+        base = self.bom or unit % 2
+        start, line, col = self.state.get((base, big), (base, 1, 1))
+        if unit < start:
+            start, line, col = base, 1, 1
+        text = self.data[start:unit].decode("utf-16-be" if big else "utf-16-le", "replace")
+        nl = text.count("\n")
+        if nl:
+            line += nl
+            col = len(text) - text.rfind("\n")
+        else:
+            col += len(text)
+        self.state[(base, big)] = (unit, line, col)
+        return line, col
 
 
 # Every needle a decoder starts from, plus the plain scan's `wvz`: what the one-pass prefilter looks for.
