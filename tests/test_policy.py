@@ -150,3 +150,26 @@ def test_someone_elses_broken_pyproject_does_not_stop_the_scan(tmp_path: Path) -
     (tmp_path / "pyproject.toml").write_text("[tool.wvzscan]\nexclude = [\n")
     r = run_cli("dir", ".", cwd=tmp_path)
     assert r.code == 2 and "not valid TOML" in r.err
+
+
+def test_baseline_of_a_history_hides_old_keys_from_repo_scans(tmp_path: Path) -> None:
+    from tests.helpers import commit_file, init_repo
+
+    repo = init_repo(tmp_path / "r")
+    old = make_key()
+    commit_file(repo, "config.env", f"KEY={old}\n", "add a key")
+    commit_file(repo, "config.env", "KEY=from-the-environment\n", "remove it (revoked since)")
+    base = tmp_path / "history-baseline.json"
+    r = run_cli("baseline", "--git", str(repo), "-o", str(base))
+    assert r.code == 0, r.err
+    assert fp(old) in base.read_text() and old not in base.read_text()
+    assert run_cli("baseline", "--git", str(repo)).out == base.read_text()  # stable bytes
+    # A files baseline of the same tree knows nothing of the old key: history needs --git.
+    assert fp(old) not in run_cli("baseline", str(repo)).out
+    assert run_cli("repo", str(repo), "--baseline", str(base)).code == 0
+    new = make_key()
+    commit_file(repo, "app.py", f"K = '{new}'\n", "a new leak")
+    r = run_cli("repo", str(repo), "--baseline", str(base), "--format", "json")
+    assert r.code == 1 and [f["fingerprint"] for f in r.json()["findings"]] == [fp(new)]
+    assert r.json()["stats"]["suppressed"] == {"baseline": 1}
+    assert run_cli("baseline", "--git", str(repo), str(repo)).code == 2

@@ -179,6 +179,8 @@ def run_scan(opts: ScanOptions, root: str, command: str, produce: Producer) -> N
     """The shared pipeline for every scan command; exits with the interface's code."""
     from wvzscan import policy
 
+    if opts.extra.get("baseline_mode"):
+        _write_baseline(collect(opts, root, produce, use_baseline=False), opts)
     result = collect(opts, root, produce)
     response_code = 0
     if opts.verify or opts.revoke:
@@ -326,18 +328,35 @@ def _produce_files(paths: tuple[str, ...], opts: ScanOptions, scanner: Any, resu
 
 @cli.command("baseline")
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--git",
+    "history",
+    is_flag=True,
+    help="Baseline a repository's whole history (PATH or URL, default .), as `wvzscan repo` scans it.",
+)
 @scan_options
-def baseline_cmd(paths: tuple[str, ...], opts: ScanOptions) -> None:
-    """Write a baseline of the current findings in files (fingerprints, never secrets).
+def baseline_cmd(paths: tuple[str, ...], history: bool, opts: ScanOptions) -> None:
+    """Write a baseline of the current findings (fingerprints, never secrets).
 
-    Written to --output (default: stdout). Pass it back with --baseline FILE to hide these findings.
-    Re-running on an unchanged tree writes the same bytes.
+    Files and trees by default; with --git, every key in a repository's history (for CI jobs that
+    run `wvzscan repo --baseline FILE`). Written to --output (default: stdout); pass it back with
+    --baseline FILE to hide these findings. Re-running on unchanged input writes the same bytes.
     """
-    from wvzscan import policy
+    opts.extra["baseline_mode"] = True
+    if history:
+        from wvzscan.commands.git import scan_repository
 
+        if len(paths) > 1:
+            raise UserError("--git takes one repository (a path or a URL)")
+        scan_repository(paths[0] if paths else ".", opts)
     paths = paths or (".",)
     _check_paths(paths)
-    result = collect(opts, _config_root(paths), functools.partial(_produce_files, paths, opts), use_baseline=False)
+    run_scan(opts, _config_root(paths), "baseline", functools.partial(_produce_files, paths, opts))
+
+
+def _write_baseline(result: Any, opts: ScanOptions) -> NoReturn:
+    from wvzscan import policy
+
     doc = policy.baseline_document(result.findings)
     if opts.output:
         _write(opts.output, doc)
@@ -346,8 +365,7 @@ def baseline_cmd(paths: tuple[str, ...], opts: ScanOptions) -> None:
     n = len({f.fingerprint for f in result.findings})
     click.echo(f"wvzscan: baseline holds {n} key{'s' if n != 1 else ''}", err=True)
     _summarize_incomplete(result, ScanOptions(format="json"))
-    if result.errors and not opts.allow_incomplete:
-        sys.exit(EXIT_INCOMPLETE)
+    sys.exit(EXIT_INCOMPLETE if result.errors and not opts.allow_incomplete else 0)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -124,6 +124,18 @@ def repo_cmd(
     each key is traced to the commit, author and path that introduced it.
     """
     opts.extra["connectivity_check"] = not no_connectivity_check
+    scan_repository(target, opts, since, range_, branch, include_unreachable)
+
+
+def scan_repository(
+    target: str,
+    opts: ScanOptions,
+    since: str | None = None,
+    range_: str | None = None,
+    branch: str | None = None,
+    include_unreachable: bool = False,
+) -> NoReturn:
+    """`wvzscan repo`'s scan of a path or URL (also what `wvzscan baseline --git` records); exits."""
     if is_url(target):
         with cloned(target, opts.quiet) as path:
             _scan_repo(path, ".", since, range_, branch, include_unreachable, opts)
@@ -140,7 +152,7 @@ def _scan_repo(
     include_unreachable: bool,
     opts: ScanOptions,
     repo: Any = None,
-) -> None:
+) -> NoReturn:
     repo = repo or _open(path)
 
     def produce(scanner: Any, result: Any) -> None:
@@ -287,4 +299,4 @@ def push_cmd(hook_args: tuple[str, ...], opts: ScanOptions) -> None:
     run_scan(opts, repo.work_tree or ".", "push", produce)
 
 
-__all__ = ["repo_cmd", "staged_cmd", "push_cmd", "push_ranges", "cloned", "is_url"]
+__all__ = ["scan_repository", "repo_cmd", "staged_cmd", "push_cmd", "push_ranges", "cloned", "is_url"]
