@@ -181,7 +181,11 @@ def test_rules_output_file_and_bad_input(tmp_path: Path) -> None:
     assert r.code == 0 and r.out == ""
     assert tomllib.loads(out.read_text())["rules"][0]["id"] == "weavz-api-key"
     r = run_cli("rules", "--format", "kingfisher", "--api-url", "ftp://x")
-    assert r.code == 2 and "error: --api-url" in r.err and "Traceback" not in r.err
+    assert r.code == 2 and "error: API URL" in r.err and "Traceback" not in r.err
+    # Kingfisher would send every key it finds to that URL: clear-text http only to loopback.
+    r = run_cli("rules", "--format", "kingfisher", "--api-url", "http://weavz.example")
+    assert r.code == 2 and "https" in r.err and "weavz.example/api" not in r.out
+    assert run_cli("rules", "--format", "kingfisher", "--api-url", "http://127.0.0.1:8080").code == 0
     r = run_cli("rules")
     assert r.code == 2 and "--format" in r.err
     # The environment's API URL is used for validation when no flag is given.

@@ -114,8 +114,8 @@ def kingfisher(api_url: str) -> str:
         "    pattern_requirements:",
         "      ignore_if_contains:",
         *(f"        - {q(w)}" for w in _LONG_PLACEHOLDER_WORDS),
-        "    # Every live key may list its workspaces: 200 for org-wide keys, 403 SCOPE_DENIED for",
-        "    # workspace-scoped ones (authenticated, so live); 401 for unknown, revoked or expired keys.",
+        "    # Every live key may list the workspaces it sees (200); a 403 SCOPE_DENIED also proves the",
+        "    # key authenticated, so it is live too; 401 is an unknown, revoked or expired key.",
         "    validation:",
         "      type: Http",
         "      content:",
@@ -154,9 +154,13 @@ def rules_cmd(format_: str, api_url: str | None, output: str | None) -> None:
     if format_ == "gitleaks":
         text = gitleaks()
     else:
-        url = api_url or os.environ.get("WEAVZ_API_URL") or "https://api.weavz.io"
-        if not url.startswith(("https://", "http://")):
-            raise UserError(f"--api-url must be an http(s) URL, got {url!r}")
+        from wvzscan.weavz import ConfigError, check_base_url
+
+        # The rule makes Kingfisher send every key it finds there: the same HTTPS rule as wvzscan's own.
+        try:
+            url = check_base_url(api_url or os.environ.get("WEAVZ_API_URL") or "https://api.weavz.io")
+        except ConfigError as e:
+            raise UserError(str(e)) from None
         text = kingfisher(url)
     if output is None:
         click.echo(text, nl=False)
