@@ -187,7 +187,7 @@ def test_corrupt_archives_are_errors_exit_3(tmp_path: Path) -> None:
     assert r.code == 3, r.err  # type: ignore[attr-defined]
     where = sorted(e["where"].rsplit("/", 1)[-1] for e in doc["errors"])
     assert where == ["crc.zip!a.txt", "cut.gz", "cut.zip"]
-    assert "3 could not be read (scan incomplete)" in text.out  # type: ignore[attr-defined]
+    assert "3 could not be read or checked (scan incomplete)" in text.out  # type: ignore[attr-defined]
     assert "Traceback" not in r.err  # type: ignore[attr-defined]
 
 

@@ -173,3 +173,9 @@ def test_baseline_of_a_history_hides_old_keys_from_repo_scans(tmp_path: Path) ->
     assert r.code == 1 and [f["fingerprint"] for f in r.json()["findings"]] == [fp(new)]
     assert r.json()["stats"]["suppressed"] == {"baseline": 1}
     assert run_cli("baseline", "--git", str(repo), str(repo)).code == 2
+
+
+def test_baseline_refuses_options_that_would_do_nothing(tmp_path: Path) -> None:
+    for args in (["--format", "sarif"], ["--verify"], ["--report", f"json:{tmp_path / 'x.json'}"]):
+        r = run_cli("baseline", str(tmp_path), *args)
+        assert r.code == 2 and "does not apply" in r.err, args

@@ -199,3 +199,13 @@ def test_odd_file_names_in_every_format(tmp_path: Path) -> None:
     assert "new\\nline.txt:1:3" in text and "esc\\x1b[2J.txt:1:3" in text
     stdin = run_cli("dir", "-", "--format", "sarif", input=f"k={key}\n").json()
     jsonschema.validate(stdin, schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_github_annotation_for_an_archive_member_points_at_the_archive(tmp_path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "bundle.zip", "w") as z:
+        z.writestr("inner/.env", f"K={make_key()}\n")
+    (line,) = run_cli("dir", ".", "--format", "github", cwd=tmp_path).out.splitlines()
+    assert line.startswith("::error file=bundle.zip,title=") and "line=" not in line.split("::")[1]
+    assert "bundle.zip!inner/.env:1:3" in line

@@ -208,3 +208,11 @@ def test_audit_log_is_appended_and_private(wz: Harness) -> None:
     lines = log.read_text().splitlines()
     assert json.loads(lines[0]) == {"earlier": True} and len(lines) == 4
     assert file_mode(log) == 0o600
+
+
+def test_rotate_dry_run_needs_no_output_file(wz: Harness) -> None:
+    old = wz.seed("svc")
+    r = wz.run("rotate", "-", "--dry-run", input=old.key)
+    assert r.code == 0, r.err
+    assert "dry run: nothing was changed" in r.err and "--output FILE" in r.err
+    assert wz.emu.is_live(old.key) and len(wz.emu.calls(method="POST")) == 0

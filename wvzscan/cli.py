@@ -210,7 +210,7 @@ def _summarize_incomplete(result: Any, opts: ScanOptions) -> None:
     if result.errors and (opts.format != "text" or opts.output):
         n = len(result.errors)
         click.echo(
-            f"wvzscan: {n} item{'s' if n != 1 else ''} could not be read; the scan is incomplete "
+            f"wvzscan: {n} item{'s' if n != 1 else ''} could not be read or checked; the scan is incomplete "
             f"(first: {result.errors[0].where}: {result.errors[0].message})",
             err=True,
         )
@@ -342,6 +342,20 @@ def baseline_cmd(paths: tuple[str, ...], history: bool, opts: ScanOptions) -> No
     run `wvzscan repo --baseline FILE`). Written to --output (default: stdout); pass it back with
     --baseline FILE to hide these findings. Re-running on unchanged input writes the same bytes.
     """
+    ignored = [
+        flag
+        for flag, used in (
+            ("--format", opts.format != "text"),
+            ("--report", bool(opts.reports)),
+            ("--verify", opts.verify),
+            ("--revoke", opts.revoke),
+            ("--audit-log", opts.audit_log is not None),
+            ("--show-secrets", opts.show_secrets),
+        )
+        if used
+    ]
+    if ignored:
+        raise UserError(f"baseline writes fingerprints only: {', '.join(ignored)} does not apply here")
     opts.extra["baseline_mode"] = True
     if history:
         from wvzscan.commands.git import scan_repository

@@ -195,7 +195,7 @@ def _create_private(path: str) -> int:
 @_api_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the new key to FILE (created 0600).")
 @click.option("--print-new-key", is_flag=True, help="Print the new key on stdout (and nothing else there).")
-@click.option("--expires-in", metavar="DURATION", help="Expiry of the new key: 90d, 12h, 2w (bare number: days).")
+@click.option("--expires-in", metavar="DURATION", help="Expiry of the new key: 90d, 12h, 2w, 30m (bare number: days).")
 @click.option("--revoke-old", is_flag=True, help="Revoke the old key without asking (for scripts).")
 @click.option("--dry-run", is_flag=True, help="Print the plan, change nothing.")
 @click.option("--audit-log", type=click.Path(dir_okay=False), help="Append what was done to FILE (JSON lines).")
@@ -218,7 +218,7 @@ def rotate_cmd(
     """
     from wvzscan.respond import admin_key_from_env, ask, make_client, open_audit, say
 
-    if not output and not print_new_key:
+    if not output and not print_new_key and not dry_run:
         raise UserError("rotate needs --output FILE for the new key (or --print-new-key to print it on stdout)")
     expires = parse_duration(expires_in) if expires_in else None
     if output and os.path.lexists(output):
@@ -272,10 +272,11 @@ def _rotate(
     expires_at = (now + expires).isoformat(timespec="seconds").replace("+00:00", "Z") if expires else None
     perms = old.permissions  # None means org-wide, as the API has it
     ids = {"key_id": old.id, "key_name": old.name, "where": "stdin"}
+    dest = output or ("stdout" if print_new_key else "--output FILE")
     say(
         f"rotation plan: create {name!r} with the permissions of {old.id} "
         f"({'workspace-scoped' if old.scope == 'workspace' else 'org-wide'})"
-        f"{', expiring ' + expires_at if expires_at else ''}; write it to {output or 'stdout'}; verify it; "
+        f"{', expiring ' + expires_at if expires_at else ''}; write it to {dest}; verify it; "
         f"then revoke {old.id} {key_label(key)}"
         f"{'' if revoke_old else ' after you confirm the new key is deployed'}"
     )

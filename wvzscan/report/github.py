@@ -18,18 +18,23 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
     out = []
     for f in result.findings:
         props = []
-        if f.path is not None:
-            props.append(f"file={escape_property(f.path)}")
-            if f.line is not None:
+        # An annotation lands on a file of the checkout: for an archive member that is the archive;
+        # a key only in history (not at HEAD) has no line there to point at.
+        outer, bang, _ = (f.path or "").partition("!")
+        if outer and f.extra.get("at_head") is not False:
+            props.append(f"file={escape_property(outer)}")
+            if f.line is not None and not bang:
                 props.append(f"line={f.line}")
-            if f.column is not None:
-                props.append(f"col={f.column}")
+                if f.column is not None:
+                    props.append(f"col={f.column}")
         props.append("title=" + escape_property(f"Weavz API key ({f.state()})"))
         key = f.secret if ctx.show_secrets else f.redacted
         msg = f"Weavz API key {key} ({f.state()}) at {f.location()}"
         if f.commit:
             msg += f" (commit {f.commit[:12]})"
-        msg += f"; fingerprint {f.fingerprint}. Revoke it and rotate."
+        revoked = (f.revocation or {}).get("result") == "revoked"
+        advice = "Revoked: rotate it and purge it from history." if revoked else "Revoke it and rotate."
+        msg += f"; fingerprint {f.fingerprint}. {advice}"
         level = "warning" if f.status == "invalid" else "error"
         out.append(f"::{level} {','.join(props)}::{escape_data(msg)}")
     for e in result.errors:

@@ -7,6 +7,7 @@ from wvzscan.report import ReportContext, printable
 
 _STATUS_RANK = {"live": 0, "unknown": 1, "unverified": 2, "invalid": 3}
 
+_REVOKE_BY_HAND = "revoke it: fix what the revocation line says, or delete it in the dashboard (Settings -> API Keys)"
 _STEPS = (
     "revoke it now (wvzscan revoke - < keyfile, or re-run with --revoke)",
     "rotate: create a replacement with the same permissions (wvzscan rotate -) and deploy it",
@@ -80,8 +81,10 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
                 line += f": {printable(str(rev['reason']))}"
             out.append(line)
         if status == "live" and not (rev and rev.get("result") == "revoked"):
+            # After a --revoke that could not go through, "re-run with --revoke" is no advice.
+            steps = (_REVOKE_BY_HAND, *_STEPS[1:]) if rev else _STEPS
             out.append("  what to do:")
-            out.extend(f"    {i}. {step}" for i, step in enumerate(_STEPS, 1))
+            out.extend(f"    {i}. {step}" for i, step in enumerate(steps, 1))
         out.append("")
     for note in result.notes:
         out.append(paint(f"note: {printable(note)}", "33"))
@@ -98,6 +101,6 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
     if result.skipped:
         summary += "; skipped " + ", ".join(f"{n} {why}" for why, n in sorted(result.skipped.items()))
     if result.errors:
-        summary += f"; {len(result.errors)} could not be read (scan incomplete)"
+        summary += f"; {len(result.errors)} could not be read or checked (scan incomplete)"
     out.append(paint(summary, "1"))
     return "\n".join(out) + "\n"
