@@ -64,6 +64,7 @@ def test_unmerged_branch_message_tag_stash_and_note(tmp_path: Path) -> None:
     assert stash and all(f["ref"] == "refs/stash" and f["path"] == "a.txt" for f in stash)
     (fn,) = by_key(doc, k_note)
     assert fn["ref"] == "refs/notes/commits" and fn["note_for"] == base
+    assert fn["path"] is None and fn["where"] == f"note on {base[:12]}"
 
 
 def test_rename_is_attributed_to_the_commit_that_added_the_key(tmp_path: Path) -> None:

@@ -273,7 +273,11 @@ def _at(f: Finding, path: str, origin: Origin, source: str, at_head: bool) -> Fi
     ref = origin.ref
     extra: dict[str, object] = {"at_head": at_head, "ref": ref, "unreachable": origin.unreachable or None}
     if ref is not None and ref.startswith("refs/notes/"):
-        extra["note_for"] = path.replace("/", "")
+        # A note's "path" is the annotated object's id (fanned out as ab/cdef...): not a file.
+        target = path.replace("/", "")
+        extra["note_for"] = target
+        extra["where"] = f"note on {target[:12]}"
+        return placed(f, None, origin.commit, origin.who, source, **extra)
     return placed(f, path, origin.commit, origin.who, source, **extra)
 
 
