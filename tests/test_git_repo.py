@@ -283,3 +283,15 @@ def test_user_git_config_does_not_hide_the_first_commit(tmp_path: Path) -> None:
     for args in ([], ["--branch", "main"]):
         code, doc = scan(str(repo), *args)
         assert code == 1 and [(f["commit"], f["path"]) for f in doc["findings"]] == [(root, "a.txt")], args
+
+
+def test_range_scan_says_whether_the_key_is_still_at_head(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    base = commit_file(repo, "README.md", "hello\n", "init")
+    kept, removed = make_key(), make_key()
+    commit_file(repo, "src/app.py", f"K = '{kept}'\n", "kept key")
+    commit_file(repo, "old.env", f"K={removed}\n", "removed key")
+    commit_file(repo, "old.env", "K=\n", "remove it")
+    _, doc = scan(str(repo), "--range", f"{base}..HEAD")
+    at_head = {f["key_prefix"]: f["at_head"] for f in doc["findings"]}
+    assert at_head == {kept[:8]: True, removed[:8]: False}

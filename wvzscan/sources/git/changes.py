@@ -110,7 +110,8 @@ class _Blobs:
                 self.cache[oid] = probe.found[oid].keys if oid in probe.found else frozenset()
 
     def at_head(self, path: str) -> frozenset[str]:
-        oid = self.repo.resolve(f"HEAD:{path}", "blob") if self.repo.head() else None
+        # keys() reads the object and keeps only a blob (the path may be a folder now).
+        oid = self.repo.resolve(f"HEAD:{path}", None) if self.repo.head() else None
         return self.keys(oid)
 
 

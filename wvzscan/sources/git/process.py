@@ -83,11 +83,13 @@ class Repo:
     def cmd(self, *args: str) -> list[str]:
         return command(self.git_dir, *args)
 
-    def resolve(self, rev: str, kind: str = "commit") -> str | None:
-        """The object id of ``rev`` peeled to ``kind``, or None when it does not resolve."""
+    def resolve(self, rev: str, kind: str | None = "commit") -> str | None:
+        """The object id of ``rev`` peeled to ``kind`` (None: as it is), or None when it does not resolve.
+
+        ``HEAD:path`` cannot be peeled (git would read ``path^{blob}`` as the path): pass kind=None."""
         out = run(
             self.git_dir,
-            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{{kind}}}"],
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", rev if kind is None else f"{rev}^{{{kind}}}"],
             check=False,
         )
         oid = out.decode().strip()
