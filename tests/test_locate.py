@@ -8,9 +8,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import make_key, run_cli
-from wvzscan.finding import Locator, line_at, line_col
+from wvzscan.finding import Locator
 
 MARK = b"wvzscan:allow"
+_BOM = b"\xef\xbb\xbf"
+
+
+# The one-key-at-a-time reference the Locator must agree with (what the scan used before it).
+def line_col(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of ``offset``; computed only for hits."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    if line_start == 0 and data.startswith(_BOM) and offset >= len(_BOM):
+        line_start = len(_BOM)  # a byte-order mark is not a column: editors do not show it
+    line = data.count(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return line, column
+
+
+def line_at(data: bytes, offset: int) -> bytes:
+    """The whole line around ``offset`` (for inline allow comments)."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    end = data.find(b"\n", offset)
+    return data[start : end if end != -1 else len(data)]
 
 
 @settings(max_examples=300, deadline=None)

@@ -190,24 +190,20 @@ def run_scan(opts: ScanOptions, root: str, command: str, produce: Producer) -> N
     # A revocation that was asked for and failed is exit 2 (interface.md), whatever was found.
     if response_code == EXIT_USAGE:
         code = EXIT_USAGE
-    _summarize_incomplete(result, opts)
+    _summarize_incomplete(result, opts.format == "text" and not opts.output)
     sys.exit(code)
 
 
 def respond(result: Any, opts: ScanOptions) -> int:
     """Verify (and revoke) the found keys; returns 2 when a revocation was asked for but failed."""
-    import importlib
+    from wvzscan import respond as respond_mod  # httpx and the API client: only when asked for
 
-    try:
-        respond_mod = importlib.import_module("wvzscan.respond")
-    except ImportError:
-        raise UserError("--verify and --revoke are not available in this version yet") from None
-    code: int = respond_mod.run(result, opts)
-    return code
+    return respond_mod.run(result, opts)
 
 
-def _summarize_incomplete(result: Any, opts: ScanOptions) -> None:
-    if result.errors and (opts.format != "text" or opts.output):
+def _summarize_incomplete(result: Any, report_on_stdout: bool) -> None:
+    """One line on stderr when the errors are not already in a text report on stdout."""
+    if result.errors and not report_on_stdout:
         n = len(result.errors)
         click.echo(
             f"wvzscan: {n} item{'s' if n != 1 else ''} could not be read or checked; the scan is incomplete "
@@ -378,7 +374,7 @@ def _write_baseline(result: Any, opts: ScanOptions) -> NoReturn:
         click.echo(doc, nl=False)
     n = len({f.fingerprint for f in result.findings})
     click.echo(f"wvzscan: baseline holds {n} key{'s' if n != 1 else ''}", err=True)
-    _summarize_incomplete(result, ScanOptions(format="json"))
+    _summarize_incomplete(result, report_on_stdout=False)
     sys.exit(EXIT_INCOMPLETE if result.errors and not opts.allow_incomplete else 0)
 
 

@@ -24,28 +24,11 @@ def redact(key: str) -> str:
     return key[:REDACT_KEEP] + "…"
 
 
-def line_col(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of ``offset``; computed only for hits."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    if line_start == 0 and data.startswith(_BOM) and offset >= len(_BOM):
-        line_start = len(_BOM)  # a byte-order mark is not a column: editors do not show it
-    line = data.count(b"\n", 0, offset) + 1
-    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
-    return line, column
-
-
-def line_at(data: bytes, offset: int) -> bytes:
-    """The whole line around ``offset`` (for inline allow comments)."""
-    start = data.rfind(b"\n", 0, offset) + 1
-    end = data.find(b"\n", offset)
-    return data[start : end if end != -1 else len(data)]
-
-
 class Locator:
     """Line, column and "marker on this line" for offsets in one buffer, in one forward pass.
 
-    ``line_col``/``line_at`` start from the buffer's beginning (or line's) for every key: a 20 MB
-    log with a key on each line took a minute, a 20 MB minified line with 10,000 keys nine. Here
+    Counting from the buffer's beginning for every key made a 20 MB log with a key on each line
+    take a minute, a 20 MB minified line with 10,000 keys nine. Here
     each byte is counted once when offsets come in ascending order (any other order still works,
     from the start). A UTF-8 byte-order mark is not a column: editors do not show it.
     """
