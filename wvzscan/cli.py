@@ -379,8 +379,13 @@ def _write_baseline(result: Any, opts: ScanOptions) -> NoReturn:
 
 
 def main() -> None:
+    from wvzscan.errors import WvzscanError
+
     try:
         cli(prog_name="wvzscan")
+    except WvzscanError as e:
+        click.echo(f"wvzscan: error: {e}", err=True)
+        sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("wvzscan: interrupted", err=True)
         sys.exit(130)

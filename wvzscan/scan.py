@@ -91,7 +91,6 @@ class Scanner:
             if hit.allowed and self.inline_allow:
                 self.result.suppressed["inline allow"] += 1
                 continue
-            meta = chunk.meta
             yield Finding(
                 secret=hit.key,
                 source=chunk.source,
@@ -99,11 +98,7 @@ class Scanner:
                 line=hit.line,
                 column=hit.column,
                 encoding=hit.encoding,
-                commit=meta.get("commit"),
-                author=meta.get("author"),
-                email=meta.get("email"),
-                date=meta.get("date"),
-                extra=dict(meta.get("extra", {})),
+                extra=dict(chunk.origin.fields()),
             )
 
     def add(self, f: Finding) -> None:
@@ -131,9 +126,9 @@ class Scanner:
         for chunk in expand(outer, result, self.rules.archives):
             result.objects_scanned += 1
             result.bytes_scanned += len(chunk.data)
-            own = chunk.meta.get(archives.ARCHIVE_ID)
+            own = chunk.archive_id
             hidden = under.get(own, set()) if own is not None else set()
-            parents = chunk.meta.get(archives.ARCHIVE_PARENTS, ())
+            parents = chunk.archive_parents
             keys: set[str] = set()
             yield from self.findings_in(chunk, hidden, keys if parents else None)
             for p in parents:

@@ -25,10 +25,6 @@ from wvzscan.config import ArchiveLimits
 from wvzscan.finding import ScanResult
 from wvzscan.sources import Chunk
 
-# Chunk.meta keys: the id of an opened container, and the ids of the containers a member sits in.
-ARCHIVE_ID = "archive_id"
-ARCHIVE_PARENTS = "archive_parents"
-
 READ_BLOCK = 1024 * 1024
 RATIO_FLOOR = 1024 * 1024  # below this many bytes out, no ratio is a bomb worth stopping
 MIN_CELL = 20  # the shortest a key can be: shorter cells cannot hold one in any encoding
@@ -102,9 +98,7 @@ def _where(chunk: Chunk) -> str:
 
 
 def _member(parent: Chunk, name: str, data: bytes, parents: tuple[int, ...]) -> Chunk:
-    meta = {**parent.meta, ARCHIVE_PARENTS: parents}
-    meta.pop(ARCHIVE_ID, None)
-    return Chunk(data, parent.source, f"{parent.path or ''}!{name}", meta)
+    return Chunk(data, parent.source, f"{parent.path or ''}!{name}", parent.origin, archive_parents=parents)
 
 
 def _open(chunk: Chunk, walk: _Walk, depth: int, parents: tuple[int, ...]) -> Iterator[Chunk]:
@@ -142,7 +136,7 @@ def _open(chunk: Chunk, walk: _Walk, depth: int, parents: tuple[int, ...]) -> It
         walk.result.error(_where(chunk), f"cannot read {what} archive: {type(e).__name__}: {e}")
     for name, data in members:
         yield from _open(_member(chunk, name, data, inner), walk, depth + 1, inner)
-    yield Chunk(chunk.data, chunk.source, chunk.path, {**chunk.meta, ARCHIVE_ID: my_id})
+    yield Chunk(chunk.data, chunk.source, chunk.path, chunk.origin, my_id, chunk.archive_parents)
 
 
 def _inner_name(chunk: Chunk, what: str) -> str:

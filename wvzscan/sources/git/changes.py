@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from wvzscan.finding import Finding, ScanResult
 from wvzscan.progress import Progress
 from wvzscan.scan import Scanner
+from wvzscan.sources import Source
 from wvzscan.sources.git import history, objects_meta
 from wvzscan.sources.git.common import ObjectScanner, add_findings, author_of, placed
 from wvzscan.sources.git.objects import ParallelReader, from_ids, read_one
@@ -167,7 +168,7 @@ def scan_commits(
     result: ScanResult,
     revs: Sequence[str],
     *,
-    source: str = "git",
+    source: Source = "git",
     progress: Progress | None = None,
     exclude: Iterable[str] = (),
     workers: int = 2,
@@ -222,7 +223,7 @@ def scan_tags(
     result: ScanResult,
     tags: Sequence[tuple[str, str]],
     *,
-    source: str = "push",
+    source: Source = "push",
     exclude: Iterable[str] = (),
 ) -> None:
     """The messages of annotated tags (ref name, tag object id) a push sends; a tag of a tag sends
@@ -257,7 +258,7 @@ def scan_index(
     scanner: Scanner,
     result: ScanResult,
     *,
-    source: str = "staged",
+    source: Source = "staged",
     exclude: Iterable[str] = (),
     whole: bool = False,
 ) -> None:

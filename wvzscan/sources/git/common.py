@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from wvzscan import scan as pipeline
 from wvzscan.finding import Finding, ScanResult
 from wvzscan.progress import Progress
-from wvzscan.sources import Chunk
+from wvzscan.sources import Chunk, Origin, Source
 from wvzscan.sources.files import excluded
 from wvzscan.sources.git.objects_meta import Person, person
 
@@ -39,7 +39,7 @@ class ObjectScanner:
 
     scanner: pipeline.Scanner
     result: ScanResult
-    source: str = "git"
+    source: Source = "git"
     progress: Progress | None = None
     found: dict[str, Found] = field(default_factory=dict)
     unreadable: int = 0
@@ -47,9 +47,10 @@ class ObjectScanner:
 
     def chunk(self, oid: str, typ: str, data: bytes) -> tuple[Chunk, bytes]:
         if typ == "blob":
-            return Chunk(data, self.source, "", {"extra": {"blob": oid}}), b""
+            return Chunk(data, self.source, "", Origin(blob=oid)), b""
         header, _, message = data.partition(b"\n\n")
-        return Chunk(message, self.source, None, {"extra": {typ: oid, "where": f"{typ} message"}}), header
+        origin = Origin(commit=oid, where="commit message") if typ == "commit" else Origin(tag=oid, where="tag message")
+        return Chunk(message, self.source, None, origin), header
 
     def __call__(self, oid: str, typ: str, data: bytes) -> None:
         if self.progress is not None:
@@ -85,7 +86,7 @@ def placed(
     path: str | None,
     commit: str | None,
     who: Person | None,
-    source: str,
+    source: Source,
     **extra: object,
 ) -> Finding:
     """A copy of a finding at its origin: the attributed path goes in front of the member path."""

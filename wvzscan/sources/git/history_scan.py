@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from wvzscan.finding import Finding, ScanResult
 from wvzscan.progress import Progress
 from wvzscan.scan import Scanner
+from wvzscan.sources import Source
 from wvzscan.sources.git import history, objects_meta
 from wvzscan.sources.git.common import Found, ObjectScanner, add_findings, author_of, placed
 from wvzscan.sources.git.objects import ObjectList, ParallelReader, list_objects
@@ -89,7 +90,7 @@ def scan_history(
     scanner: Scanner,
     result: ScanResult,
     *,
-    source: str = "git",
+    source: Source = "git",
     include_unreachable: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
@@ -159,7 +160,7 @@ class _MissingWalk:
 
 
 def attribute(
-    repo: Repo, found: dict[str, Found], result: ScanResult, source: str, include_unreachable: bool
+    repo: Repo, found: dict[str, Found], result: ScanResult, source: Source, include_unreachable: bool
 ) -> list[Finding]:
     blob_keys = {oid: fo.keys for oid, fo in found.items() if fo.type == "blob"}
     commits_found = {oid for oid, fo in found.items() if fo.type == "commit"}
@@ -269,7 +270,7 @@ def _drop_what_merges_inherit(
             del events[(blob, path, key)]
 
 
-def _at(f: Finding, path: str, origin: Origin, source: str, at_head: bool) -> Finding:
+def _at(f: Finding, path: str, origin: Origin, source: Source, at_head: bool) -> Finding:
     ref = origin.ref
     extra: dict[str, object] = {"at_head": at_head, "ref": ref, "unreachable": origin.unreachable or None}
     if ref is not None and ref.startswith("refs/notes/"):
