@@ -1,3 +1,5 @@
+import sys
+
 from wvzscan.cli import main
 
-main()
+sys.exit(main())

@@ -10,7 +10,7 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -378,14 +378,23 @@ def _write_baseline(result: Any, opts: ScanOptions) -> NoReturn:
     sys.exit(EXIT_INCOMPLETE if result.errors and not opts.allow_incomplete else 0)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
+    """The one place that turns what a command returned or raised into the process's exit code.
+
+    Commands return their exit code; the engine raises ``WvzscanError`` for "cannot be done as
+    asked" (exit 2). The console script exits with what this returns.
+    """
     from wvzscan.errors import WvzscanError
 
     try:
-        cli(prog_name="wvzscan")
+        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="wvzscan", standalone_mode=False)
     except WvzscanError as e:
         click.echo(f"wvzscan: error: {e}", err=True)
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except (click.Abort, KeyboardInterrupt):
         click.echo("wvzscan: interrupted", err=True)
-        sys.exit(130)
+        return 130
+    return rv if isinstance(rv, int) else 0
