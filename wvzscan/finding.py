@@ -185,6 +185,22 @@ class ScanResult:
     def error(self, where: str, message: str) -> None:
         self.errors.append(ScanError(where, message))
 
+    def failing(self, fail_on: str = "any") -> list[Finding]:
+        """Findings that fail the run: ``live`` counts every key not proven dead (unverified too)."""
+        if fail_on == "none":
+            return []
+        if fail_on == "live":
+            return [f for f in self.findings if f.status != "invalid"]
+        return list(self.findings)
+
+    def exit_code(self, fail_on: str = "any", allow_incomplete: bool = False) -> int:
+        """The interface's exit code: 1 findings under the policy, else 3 when incomplete, else 0."""
+        if self.failing(fail_on):
+            return 1
+        if self.errors and not allow_incomplete:
+            return 3
+        return 0
+
     def stats(self) -> dict[str, Any]:
         return {
             "bytes_scanned": self.bytes_scanned,

@@ -75,20 +75,3 @@ def apply_suppressions(
                 result.notes.append(f"allow entry for {f.redacted} expired on {expired[fp].expires}")
             kept.append(f)
     result.findings = kept
-
-
-def failing(result: ScanResult, fail_on: str) -> list[Finding]:
-    """Findings that fail the run: `live` counts every key not proven dead (unverified too)."""
-    if fail_on == "none":
-        return []
-    if fail_on == "live":
-        return [f for f in result.findings if f.status != "invalid"]
-    return list(result.findings)
-
-
-def exit_code(result: ScanResult, fail_on: str, allow_incomplete: bool) -> int:
-    if failing(result, fail_on):
-        return 1
-    if result.errors and not allow_incomplete:
-        return 3
-    return 0

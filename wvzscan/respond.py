@@ -14,10 +14,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from wvzscan.cli import EXIT_USAGE, ScanOptions, UserError
+from wvzscan.errors import EXIT_USAGE
+from wvzscan.errors import WvzscanError as UserError
 from wvzscan.finding import ScanResult, fingerprint
 
-if TYPE_CHECKING:  # the real imports are lazy: httpx comes with wvzscan.weavz's Client
+if TYPE_CHECKING:
+    from wvzscan.commands.common import (
+        CliOptions as ScanOptions,
+    )  # the real imports are lazy: httpx comes with wvzscan.weavz's Client
     from wvzscan.revoke import AuditLog, Outcome, Target
     from wvzscan.verify import Verdict
     from wvzscan.weavz import Client

@@ -7,17 +7,18 @@ the git source's, as in `wvzscan repo --range`. Elsewhere it scans the whole his
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import click
 
-from wvzscan.cli import ScanOptions, UserError, run_scan, scan_options
+from wvzscan import api
+from wvzscan.commands.common import CliOptions, finish, scan_options
+from wvzscan.errors import WvzscanError
 
 
 @click.command("ci")
 @click.argument("path", required=False, default=".", type=click.Path(file_okay=False))
 @scan_options
-def ci_cmd(path: str, opts: ScanOptions) -> None:
+def ci_cmd(path: str, opts: CliOptions) -> int:
     """Scan the commits of the current CI change (default repository: .).
 
     GitHub Actions: a pull request's commits (base..head from the event payload), a push's
@@ -26,39 +27,21 @@ def ci_cmd(path: str, opts: ScanOptions) -> None:
     Anywhere else, and for schedules or manual runs, the whole history. A shallow checkout that lacks
     what the change needs is an error (exit 2) saying how to fetch it (`fetch-depth: 0`, `GIT_DEPTH: 0`).
     """
-    from wvzscan.commands.git import _guard, _max_size, _open
     from wvzscan.sources import ci
 
     if not os.path.isdir(path):
-        raise UserError(f"no such directory: {path}")
-    repo = _open(path)
+        raise WvzscanError(f"no such directory: {path}")
+    repo = api.open_repository(path)
     try:
         change = ci.detect(os.environ, ci.load_event(os.environ))
         plan = ci.resolve(change, repo.work_tree or repo.git_dir)
     except (ci.EventError, ci.CIError) as e:
-        raise UserError(str(e)) from None
+        raise WvzscanError(str(e)) from None
     if not opts.quiet:
         click.echo(f"wvzscan ci: {change.provider}: {change.reason}", err=True)
-
-    def produce(scanner: Any, result: Any) -> None:
-        from wvzscan.progress import Progress
-        from wvzscan.sources.git.repo_state import describe_state
-
-        result.notes.extend(plan.notes)
-        cfg = opts.extra["config"]
-        progress = Progress.for_terminal(opts.quiet, what="objects")
-
-        def go() -> None:
-            if plan.revs is None:
-                from wvzscan.sources.git.history_scan import scan_history
-
-                scan_history(repo, scanner, result, progress=progress, max_size=_max_size(opts), exclude=cfg.exclude)
-            elif plan.revs:
-                from wvzscan.sources.git.changes import scan_commits
-
-                describe_state(repo, result)
-                scan_commits(repo, scanner, result, plan.revs, progress=progress, exclude=cfg.exclude)
-
-        _guard(go)
-
-    run_scan(opts, repo.work_tree or ".", "ci", produce)
+    if plan.revs is None:
+        result = api.scan_repository(path, opts.scan, progress=opts.progress("objects"))
+        result.notes[:0] = plan.notes
+    else:
+        result = api.scan_commits(path, plan.revs, opts.scan, notes=plan.notes, progress=opts.progress("objects"))
+    return finish(result, opts, "ci")

@@ -1,99 +1,18 @@
 """``wvzscan repo``, ``wvzscan staged`` and ``wvzscan push``: git history, the index, a push.
 
-``staged`` runs on every commit, so this module imports nothing heavy at load time (no GitPython,
-no httpx): git itself is the library.
+``staged`` runs on every commit, so this module imports nothing heavy at load time (no httpx): git
+itself is the library.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, NoReturn
 
 import click
 
-from wvzscan.cli import ScanOptions, UserError, run_scan, scan_options
-
-_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.I)
-_ZEROS = re.compile(r"^0+$")
-
-
-def is_url(target: str) -> bool:
-    return bool(_URL.match(target)) and not os.path.exists(target)
-
-
-def _open(path: str) -> Any:
-    from wvzscan.sources.git.process import GitError, open_repo
-
-    try:
-        return open_repo(path)
-    except GitError as e:
-        raise UserError(str(e)) from None
-
-
-def _max_size(opts: ScanOptions) -> int | None:
-    """Blobs are skipped by size only when the user set a limit (flag or config file)."""
-    cfg = opts.extra.get("config")
-    if opts.max_file_size is not None:
-        return opts.max_file_size
-    if cfg is not None and "max_file_size" in cfg.raw:
-        return int(cfg.max_file_size)
-    return None
-
-
-def _guard(fn: Callable[[], None]) -> None:
-    """git failures that stop the scan become one clear line and exit 2."""
-    from wvzscan.sources.git.process import GitError
-
-    try:
-        fn()
-    except GitError as e:
-        raise UserError(str(e)) from None
-
-
-@contextmanager
-def cloned(url: str, quiet: bool) -> Iterator[str]:
-    """A bare mirror of ``url`` (every ref, full history) in a temporary folder, always removed."""
-    import shutil
-    import tempfile
-
-    from wvzscan.sources.git.process import GitError, run
-
-    tmp = tempfile.mkdtemp(prefix="wvzscan-clone-")
-    try:
-        dest = os.path.join(tmp, "repo.git")
-        if not quiet and sys.stderr.isatty():
-            click.echo(f"wvzscan: cloning {url} ...", err=True)
-        try:
-            run(None, ["clone", "--mirror", "--quiet", "--no-hardlinks", "--", url, dest])
-        except GitError as e:
-            raise UserError(f"cannot clone {url}: {e}") from None
-        yield dest
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _narrowed(repo: Any, since: str | None, range_: str | None, branch: str | None, result: Any) -> list[str] | None:
-    """git log arguments for --since/--range/--branch, or None for the whole object store."""
-    from wvzscan.sources.git.changes import range_revs
-
-    if range_ and (since or branch):
-        raise UserError("--range cannot be combined with --since or --branch")
-    if range_:
-        if "..." in range_ or ".." not in range_:
-            raise UserError(f"--range expects A..B, got {range_!r}")
-        base, _, head = range_.partition("..")
-        return range_revs(repo, base or "HEAD", head or "HEAD", result)
-    if since:
-        return range_revs(repo, since, branch or "HEAD", result)
-    if branch:
-        if repo.resolve(branch) is None:
-            raise UserError(f"unknown branch or revision: {branch}")
-        return [branch]
-    return None
+from wvzscan import api
+from wvzscan.commands.common import CliOptions, finish, say, scan_options
 
 
 @click.command("repo")
@@ -116,187 +35,69 @@ def repo_cmd(
     branch: str | None,
     include_unreachable: bool,
     no_connectivity_check: bool,
-    opts: ScanOptions,
-) -> None:
+    opts: CliOptions,
+) -> int:
     """Scan a git repository's whole history (default: .), or a URL cloned to a temporary folder.
 
     Every object reachable from every ref (branches, tags, remotes, stash, notes) is read once;
     each key is traced to the commit, author and path that introduced it.
     """
-    opts.extra["connectivity_check"] = not no_connectivity_check
-    scan_repository(target, opts, since, range_, branch, include_unreachable)
-
-
-def scan_repository(
-    target: str,
-    opts: ScanOptions,
-    since: str | None = None,
-    range_: str | None = None,
-    branch: str | None = None,
-    include_unreachable: bool = False,
-) -> NoReturn:
-    """`wvzscan repo`'s scan of a path or URL (also what `wvzscan baseline --git` records); exits."""
-    if is_url(target):
-        with cloned(target, opts.quiet) as path:
-            _scan_repo(path, ".", since, range_, branch, include_unreachable, opts)
-    repo = _open(target)
-    _scan_repo(repo.git_dir, repo.work_tree or ".", since, range_, branch, include_unreachable, opts, repo)
-
-
-def _scan_repo(
-    path: str,
-    root: str,
-    since: str | None,
-    range_: str | None,
-    branch: str | None,
-    include_unreachable: bool,
-    opts: ScanOptions,
-    repo: Any = None,
-) -> NoReturn:
-    repo = repo or _open(path)
-
-    def produce(scanner: Any, result: Any) -> None:
-        from wvzscan.progress import Progress
-
-        cfg = opts.extra["config"]
-        progress = Progress.for_terminal(opts.quiet, what="objects")
-
-        def go() -> None:
-            revs = _narrowed(repo, since, range_, branch, result)
-            if revs is None:
-                from wvzscan.sources.git.history_scan import scan_history
-
-                scan_history(
-                    repo,
-                    scanner,
-                    result,
-                    include_unreachable=include_unreachable,
-                    progress=progress,
-                    max_size=_max_size(opts),
-                    exclude=cfg.exclude,
-                    connectivity_check=opts.extra.get("connectivity_check", True),
-                )
-            else:
-                from wvzscan.sources.git.changes import scan_commits
-                from wvzscan.sources.git.repo_state import describe_state
-
-                describe_state(repo, result)
-                scan_commits(repo, scanner, result, revs, progress=progress, exclude=cfg.exclude)
-
-        _guard(go)
-
-    run_scan(opts, root, "repo", produce)
+    if api.is_url(target) and not opts.quiet and sys.stderr.isatty():
+        say(f"cloning {target} ...")
+    result = api.scan_repository(
+        target,
+        opts.scan,
+        since=since,
+        range=range_,
+        branch=branch,
+        include_unreachable=include_unreachable,
+        connectivity_check=not no_connectivity_check,
+        progress=opts.progress("objects"),
+    )
+    return finish(result, opts, "repo")
 
 
 @click.command("staged")
 @click.argument("path", required=False, default=".")
 @scan_options
-def staged_cmd(path: str, opts: ScanOptions) -> None:
+def staged_cmd(path: str, opts: CliOptions) -> int:
     """Scan what `git commit` would record: keys on the lines the staged changes add."""
-    repo = _open(path)
-    if repo.work_tree is None:
-        raise UserError(f"{path} is a bare repository: it has no index to scan")
-
-    def produce(scanner: Any, result: Any) -> None:
-        from wvzscan.sources.git.changes import scan_index
-
-        # The pre-commit framework skips this hook when nothing is staged, except under
-        # `pre-commit run --all-files` (or --files), as in CI: there the staged change is empty and
-        # "Passed" would mean nothing was read. Scan every file in the index instead.
-        def go() -> None:
-            whole = bool(os.environ.get("PRE_COMMIT")) and _nothing_staged(repo)
-            if whole:
-                result.notes.append(
-                    "run by the pre-commit framework with nothing staged (pre-commit run --all-files): "
-                    "every file in the index was scanned"
-                )
-            scan_index(repo, scanner, result, exclude=opts.extra["config"].exclude, whole=whole)
-
-        _guard(go)
-
-    run_scan(opts, repo.work_tree, "staged", produce)
-
-
-def _nothing_staged(repo: Any) -> bool:
-    if repo.head() is None:
-        return False  # a first commit: everything staged is new anyway
-    return not repo.run("diff-index", "--cached", "--name-only", "-z", "HEAD")
-
-
-def push_ranges(repo: Any, lines: list[str], result: Any, tags: list[tuple[str, str]] | None = None) -> list[list[str]]:
-    """git log arguments for each pre-push line ``<local ref> <local sha> <remote ref> <remote sha>``;
-    annotated tags pushed are added to ``tags`` as (remote ref, tag object id)."""
-    from wvzscan.sources.git.changes import range_revs
-
-    ranges = []
-    for n, line in enumerate(lines, 1):
-        parts = line.split()
-        if not parts:
-            continue
-        if len(parts) != 4:
-            raise UserError(f"stdin line {n}: expected `<local ref> <local sha> <remote ref> <remote sha>`")
-        _, local_sha, _, remote_sha = parts
-        if _ZEROS.match(local_sha):
-            continue  # a deleted branch sends nothing
-        if tags is not None and repo.run("cat-file", "-t", local_sha, check=False).strip() == b"tag":
-            tags.append((parts[2], local_sha))  # the tag object itself is sent: its message too
-        if not _ZEROS.match(remote_sha) and repo.resolve(remote_sha) is None:
-            # The remote has commits we never fetched (someone pushed, or this is a force push).
-            result.notes.append(
-                f"remote commit {remote_sha[:12]} is not here; scanned what {local_sha[:12]} adds over every remote"
-            )
-            remote_sha = "0"
-        ranges.append(range_revs(repo, None if _ZEROS.match(remote_sha) else remote_sha, local_sha, result))
-    return ranges
+    # The pre-commit framework skips this hook when nothing is staged, except under
+    # `pre-commit run --all-files` (or --files), as in CI: there the staged change is empty and
+    # "Passed" would mean nothing was read. Scan every file in the index instead.
+    whole = bool(os.environ.get("PRE_COMMIT")) and api.nothing_staged(api.open_repository(path))
+    return finish(api.scan_index(path, opts.scan, whole=whole), opts, "staged")
 
 
 @click.command("push")
 @click.argument("hook_args", nargs=-1, metavar="[REMOTE [URL]]")
 @scan_options
-def push_cmd(hook_args: tuple[str, ...], opts: ScanOptions) -> None:
+def push_cmd(hook_args: tuple[str, ...], opts: CliOptions) -> int:
     """Scan the commits a `git push` would send (pre-push hook lines on standard input).
 
     Also honours the pre-commit framework's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF. Run by hand
     on a terminal, it scans the commits not yet on any remote-tracking branch.
     """
-    repo = _open(".")
     # pre-commit's names; older releases call them ORIGIN (the from ref) and SOURCE (the to ref).
     from_ref = os.environ.get("PRE_COMMIT_FROM_REF") or os.environ.get("PRE_COMMIT_ORIGIN")
     to_ref = os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_SOURCE")
-    # A push that reaches the root commit (a new repository's first push) gets neither from
-    # pre-commit, and an empty stdin: scan what the local branch has that no remote has.
-    pre_commit_first_push = bool(os.environ.get("PRE_COMMIT")) and not (from_ref and to_ref)
-    lines: list[str] = []
-    if not (from_ref and to_ref) and not pre_commit_first_push and not sys.stdin.isatty():
-        lines = sys.stdin.read().splitlines()
-
-    def produce(scanner: Any, result: Any) -> None:
-        from wvzscan.progress import Progress
-        from wvzscan.sources.git.changes import range_revs, scan_commits, scan_tags
-
-        tags: list[tuple[str, str]] = []
-
-        def go() -> None:
-            if from_ref and to_ref:
-                ranges = [range_revs(repo, from_ref, to_ref, result)]
-                if repo.run("cat-file", "-t", to_ref, check=False).strip() == b"tag":
-                    tags.append((os.environ.get("PRE_COMMIT_REMOTE_BRANCH") or to_ref, to_ref))
-            elif pre_commit_first_push:
-                ranges = [range_revs(repo, None, os.environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD", result)]
-            elif sys.stdin.isatty():
-                ranges = [range_revs(repo, None, "HEAD", result)]
-            else:
-                ranges = push_ranges(repo, lines, result, tags)
-            progress = Progress.for_terminal(opts.quiet, what="objects")
-            for revs in ranges:
-                scan_commits(repo, scanner, result, revs, source="push", progress=progress, exclude=cfg.exclude)
-            if tags:
-                scan_tags(repo, scanner, result, tags, exclude=cfg.exclude)
-
-        cfg = opts.extra["config"]
-        _guard(go)
-
-    run_scan(opts, repo.work_tree or ".", "push", produce)
-
-
-__all__ = ["scan_repository", "repo_cmd", "staged_cmd", "push_cmd", "push_ranges", "cloned", "is_url"]
+    head = "HEAD"
+    lines: list[str] | None = None  # None: what HEAD has that no remote has
+    if not (from_ref and to_ref):
+        from_ref = to_ref = None
+        if os.environ.get("PRE_COMMIT"):
+            # A push that reaches the root commit (a new repository's first push) gets neither from
+            # pre-commit, and an empty stdin: scan what the local branch has that no remote has.
+            head = os.environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
+        elif sys.stdin is not None and not sys.stdin.isatty():
+            lines = sys.stdin.read().splitlines()
+    result = api.scan_push(
+        ".",
+        opts.scan,
+        hook_lines=lines,
+        from_ref=from_ref,
+        to_ref=to_ref,
+        to_remote_ref=os.environ.get("PRE_COMMIT_REMOTE_BRANCH"),
+        head=head,
+    )
+    return finish(result, opts, "push")

@@ -1,0 +1,135 @@
+"""wvzscan's Python API: scans, verification and revocation as functions that return typed results.
+
+Nothing here exits the process, prints or asks: a scan that cannot be done as asked raises
+``WvzscanError``; everything else (findings, errors, notes, counts) is in the returned ``ScanResult``,
+whose ``exit_code()`` is the command line's exit code for it. The CLI is a thin layer over these.
+
+    from wvzscan import api
+
+    result = api.scan_paths(["src"])
+    for f in result.findings:
+        print(f.redacted, f.location())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import BinaryIO
+
+from wvzscan.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_USAGE, WvzscanError
+from wvzscan.finding import Finding, ScanError, ScanResult
+from wvzscan.options import ScanOptions
+from wvzscan.pipeline import Source, run
+from wvzscan.progress import Progress
+from wvzscan.sources.git.source import (
+    CommitsSource,
+    HistorySource,
+    IndexSource,
+    Narrowing,
+    PushSource,
+    PushUpdate,
+    cloned,
+    is_url,
+    nothing_staged,
+    open_repository,
+)
+from wvzscan.sources.paths import PathsSource
+
+DEFAULTS = ScanOptions()
+
+
+def scan(source: Source, options: ScanOptions = DEFAULTS, *, progress: Progress | None = None) -> ScanResult:
+    """Scan any ``Source`` (the other functions build one for you)."""
+    return run(source, options, progress=progress)
+
+
+def scan_paths(
+    paths: Sequence[str] = (".",),
+    options: ScanOptions = DEFAULTS,
+    *,
+    stdin: BinaryIO | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Files and directory trees; ``-`` among ``paths`` reads ``stdin`` (a binary stream)."""
+    return run(PathsSource.checked(paths, stdin), options, progress=progress)
+
+
+def scan_repository(
+    target: str = ".",
+    options: ScanOptions = DEFAULTS,
+    *,
+    since: str | None = None,
+    range: str | None = None,  # noqa: A002 - the flag's name
+    branch: str | None = None,
+    include_unreachable: bool = False,
+    connectivity_check: bool = True,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """A repository's history: a path (work tree or bare) or a URL, cloned to a temporary folder that is
+    removed afterwards. Whole history by default; ``since``/``range``/``branch`` narrow it."""
+    narrowing = Narrowing(since, range, branch)
+    if is_url(target):
+        with cloned(target) as path:
+            repo = open_repository(path)
+            src = HistorySource(repo, narrowing, include_unreachable, connectivity_check, root_dir=".")
+            return run(src, options, progress=progress)
+    repo = open_repository(target)
+    return run(HistorySource(repo, narrowing, include_unreachable, connectivity_check), options, progress=progress)
+
+
+def scan_commits(
+    repo: str,
+    revs: Sequence[str],
+    options: ScanOptions = DEFAULTS,
+    *,
+    notes: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> ScanResult:
+    """What the commits ``revs`` (``git log`` arguments, e.g. ``["A..B"]``) add."""
+    return run(CommitsSource(open_repository(repo), tuple(revs), tuple(notes)), options, progress=progress)
+
+
+def scan_index(repo: str = ".", options: ScanOptions = DEFAULTS, *, whole: bool = False) -> ScanResult:
+    """What ``git commit`` would record in ``repo`` (``whole``: every file in the index)."""
+    return run(IndexSource(open_repository(repo), whole), options)
+
+
+def scan_push(
+    repo: str = ".",
+    options: ScanOptions = DEFAULTS,
+    *,
+    hook_lines: Sequence[str] | None = None,
+    from_ref: str | None = None,
+    to_ref: str | None = None,
+    to_remote_ref: str | None = None,
+    head: str = "HEAD",
+) -> ScanResult:
+    """What a push sends: pre-push ``hook_lines`` (empty: nothing is sent), or ``from_ref..to_ref``, or
+    else what ``head`` has that no remote-tracking branch has."""
+    updates = None if hook_lines is None else tuple(PushUpdate.parse(hook_lines))
+    src = PushSource(open_repository(repo), updates, from_ref, to_ref, to_remote_ref, head)
+    return run(src, options)
+
+
+__all__ = [
+    "DEFAULTS",
+    "EXIT_CLEAN",
+    "EXIT_FINDINGS",
+    "EXIT_INCOMPLETE",
+    "EXIT_USAGE",
+    "Finding",
+    "Progress",
+    "ScanError",
+    "ScanOptions",
+    "ScanResult",
+    "WvzscanError",
+    "nothing_staged",
+    "scan",
+    "scan_commits",
+    "scan_index",
+    "scan_paths",
+    "scan_push",
+    "scan_repository",
+    "is_url",
+    "open_repository",
+]

@@ -1,0 +1,191 @@
+"""What every scan command shares on the command line: the scan options, and the finish (leak
+response, reports, the stderr summary, the exit code). Click lives here and in the commands only.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from wvzscan.errors import EXIT_USAGE, WvzscanError
+from wvzscan.finding import ScanResult
+from wvzscan.options import FAIL_ON, FailOn, ScanOptions
+from wvzscan.progress import Progress
+
+
+@dataclass(frozen=True)
+class CliOptions:
+    """The scan options (``scan``, the engine's) and what the command line adds: reports and response."""
+
+    scan: ScanOptions = field(default_factory=ScanOptions)
+    format: str = "text"
+    output: str | None = None
+    reports: tuple[str, ...] = ()
+    show_secrets: bool = False
+    quiet: bool = False
+    verify: bool = False
+    revoke: bool = False
+    dry_run: bool = False
+    yes: bool = False
+    audit_log: str | None = None
+    api_url: str | None = None
+    ca_bundle: str | None = None
+
+    @property
+    def fail_on(self) -> FailOn:
+        return self.scan.fail_on
+
+    @property
+    def allow_incomplete(self) -> bool:
+        return self.scan.allow_incomplete
+
+    def progress(self, what: str = "files") -> Progress:
+        return Progress.for_terminal(self.quiet, what=what)
+
+
+def _parse_report(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    from wvzscan.report import FORMATS
+
+    for v in values:
+        fmt, sep, path = v.partition(":")
+        if not sep or not path or fmt not in FORMATS:
+            raise click.BadParameter(f"expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}, got {v!r}")
+    return values
+
+
+_SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+    click.option(
+        "--format",
+        "format_",
+        type=click.Choice(["text", "json", "jsonl", "sarif", "junit", "github"]),
+        default="text",
+        show_default=True,
+        help="Report format on stdout (or in --output).",
+    ),
+    click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE (created 0600)."),
+    click.option(
+        "--report",
+        "reports",
+        multiple=True,
+        callback=_parse_report,
+        metavar="FORMAT:FILE",
+        help="Also write a report in FORMAT to FILE; repeatable.",
+    ),
+    click.option("--verify", is_flag=True, help="Check every unique key against the Weavz API."),
+    click.option("--revoke", is_flag=True, help="Revoke keys that verification confirmed live (implies --verify)."),
+    click.option("--dry-run", is_flag=True, help="With --revoke: print the plan, change nothing."),
+    click.option("--yes", is_flag=True, help="Do not ask for confirmation before revoking."),
+    click.option(
+        "--fail-on",
+        type=click.Choice(FAIL_ON),
+        default="any",
+        show_default=True,
+        help="Which findings make the exit code 1 (live: live or not proven dead).",
+    ),
+    click.option("--baseline", type=click.Path(dir_okay=False), help="Hide findings whose fingerprint is in FILE."),
+    click.option("--no-inline-allow", is_flag=True, help="Ignore `wvzscan:allow` comments."),
+    click.option("--allow-incomplete", is_flag=True, help="Exit 0 instead of 3 when part of the input was unreadable."),
+    click.option(
+        "--config",
+        type=click.Path(dir_okay=False),
+        help="Config file (default: .wvzscan.toml or pyproject.toml).",
+    ),
+    click.option("--show-secrets", is_flag=True, help="Print full keys (default: redacted everywhere)."),
+    click.option(
+        "--audit-log", type=click.Path(dir_okay=False), help="Append every revocation as a JSON line to FILE."
+    ),
+    click.option("--api-url", help="Weavz API base URL (default $WEAVZ_API_URL, else https://api.weavz.io)."),
+    click.option("--ca-bundle", type=click.Path(dir_okay=False), help="CA bundle for the Weavz API's TLS."),
+    click.option("-q", "--quiet", "--no-progress", "quiet", is_flag=True, help="No progress on stderr."),
+    click.option("--include-examples", is_flag=True, help="Also report Weavz's documentation example keys."),
+    click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB; repeatable."),
+    click.option("--max-file-size", type=int, metavar="BYTES", help="Skip files larger than this (default 100 MB)."),
+]
+
+
+def scan_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add every scan option and hand the command one ``CliOptions`` as ``opts``."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        scan = ScanOptions(
+            config=kwargs.pop("config"),
+            exclude=tuple(kwargs.pop("exclude")),
+            max_file_size=kwargs.pop("max_file_size"),
+            include_examples=kwargs.pop("include_examples"),
+            inline_allow=not kwargs.pop("no_inline_allow"),
+            baseline=kwargs.pop("baseline"),
+            fail_on=kwargs.pop("fail_on"),
+            allow_incomplete=kwargs.pop("allow_incomplete"),
+        )
+        names = [n for n in CliOptions.__dataclass_fields__ if n not in ("scan", "format")]
+        opts = CliOptions(scan=scan, format=kwargs.pop("format_"), **{n: kwargs.pop(n) for n in names})
+        if opts.dry_run and not opts.revoke:
+            raise WvzscanError("--dry-run only goes with --revoke")
+        return f(*args, opts=opts, **kwargs)
+
+    for opt in reversed(_SCAN_OPTIONS):
+        wrapper = opt(wrapper)
+    return wrapper
+
+
+def say(msg: str) -> None:
+    click.echo(f"wvzscan: {msg}", err=True)
+
+
+def finish(result: ScanResult, opts: CliOptions, command: str) -> int:
+    """Leak response (when asked), reports, the stderr summary; returns the interface's exit code."""
+    response_code = 0
+    if opts.verify or opts.revoke:
+        from wvzscan import respond  # httpx and the API client: only when asked for
+
+        response_code = respond.run(result, opts)
+    emit_reports(result, opts, command)
+    code = result.exit_code(opts.fail_on, opts.allow_incomplete)
+    # A revocation that was asked for and failed is exit 2 (interface.md), whatever was found.
+    if response_code == EXIT_USAGE:
+        code = EXIT_USAGE
+    summarize_incomplete(result, opts.format == "text" and not opts.output)
+    return code
+
+
+def summarize_incomplete(result: ScanResult, report_on_stdout: bool) -> None:
+    """One line on stderr when the errors are not already in a text report on stdout."""
+    if result.errors and not report_on_stdout:
+        n = len(result.errors)
+        say(
+            f"{n} item{'s' if n != 1 else ''} could not be read or checked; the scan is incomplete "
+            f"(first: {result.errors[0].where}: {result.errors[0].message})"
+        )
+
+
+def emit_reports(result: ScanResult, opts: CliOptions, command: str) -> None:
+    from wvzscan.report import ReportContext, renderer
+
+    to_terminal = opts.output is None and sys.stdout.isatty()
+    color = to_terminal and "NO_COLOR" not in os.environ and opts.format == "text"
+    ctx = ReportContext(show_secrets=opts.show_secrets, color=color, command=command, fail_on=opts.fail_on)
+    text = renderer(opts.format)(result, ctx)
+    if opts.output:
+        write(opts.output, text)
+    else:
+        click.echo(text, nl=False)
+    plain = ReportContext(show_secrets=opts.show_secrets, command=command, fail_on=opts.fail_on)
+    for spec in opts.reports:
+        fmt, _, path = spec.partition(":")
+        write(path, renderer(fmt)(result, plain))
+
+
+def write(path: str, text: str) -> None:
+    from wvzscan.report import write_private
+
+    try:
+        write_private(path, text)
+    except OSError as e:
+        raise WvzscanError(f"cannot write {path}: {e.strerror}") from None
