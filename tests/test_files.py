@@ -350,7 +350,7 @@ def test_pipes_and_devices_named_on_the_command_line_are_read(tmp_path: Path) ->
     # `wvzscan dir /dev/stdin` in a pipeline, `wvzscan dir <(git show HEAD:.env)`, a named FIFO:
     # the user asked for this input; skipping it as a "FIFO" was a clean exit 0 over a leaked key.
     key = make_key()
-    r = run_cli("dir", "/dev/stdin", "--format", "json", input=f"K={key}\n")
+    r = run_cli("dir", "/dev/stdin", "--format", "json", input=f"K={key}\n", in_process=False)
     assert r.code == 1 and [(f["path"], f["line"], f["column"]) for f in r.json()["findings"]] == [("/dev/stdin", 1, 3)]
     fifo = tmp_path / "named.pipe"
     os.mkfifo(fifo)
