@@ -23,6 +23,10 @@ from tests.integration_helpers import SYSTEM_PATH, Proc, copy_checkout, git_env,
 yaml = pytest.importorskip("yaml")
 
 
+# The action's install step builds a virtual environment with pip: minutes, not seconds.
+pytestmark = pytest.mark.venv
+
+
 @pytest.fixture(scope="module")
 def gh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("action")

@@ -19,7 +19,10 @@ import pytest
 from tests.helpers import PREFIX, ROOT, git, init_repo, make_key
 from tests.integration_helpers import SYSTEM_PATH, Proc, copy_checkout, git_env, run
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("pre_commit") is None, reason="pre-commit is not installed")
+pytestmark = [
+    pytest.mark.venv,
+    pytest.mark.skipif(importlib.util.find_spec("pre_commit") is None, reason="pre-commit is not installed"),
+]
 
 PYTHON_DIR = str(Path(sys.executable).parent)
 
