@@ -12,8 +12,6 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import commit_file, init_repo, make_key, run_cli
 
 
@@ -270,10 +268,6 @@ def test_nothing_is_written_to_disk(tmp_path: Path) -> None:
 
 
 def test_key_in_a_zip_committed_to_git_is_found(tmp_path: Path) -> None:
-    from wvzscan.cli import LazyGroup
-
-    if "repo" not in LazyGroup.lazy:
-        pytest.skip("`wvzscan repo` is not registered yet (built on the git helper's branch)")
     repo = init_repo(tmp_path / "r")
     k = make_key()
     commit_file(repo, "dist/bundle.zip", _zip({"config/.env": _env(k)}), "add bundle")
@@ -288,10 +282,6 @@ def test_committed_archives_report_each_key_once_at_its_member_within_the_limits
     """In history as on disk: a stored zip or a SQLite file holds its members' bytes as they are, so
     the blob's raw bytes must not report the key again (nor, glued to the next SQLite cell, as a
     longer key that does not exist), and the archive limits of the config apply."""
-    from wvzscan.cli import LazyGroup
-
-    if "repo" not in LazyGroup.lazy:
-        pytest.skip("`wvzscan repo` is not registered")
     repo = init_repo(tmp_path / "r")
     k1, k2, k3 = make_key(), make_key(), make_key()
     commit_file(repo, "dir/a.zip", _zip({"inner": _env(k1)}, zipfile.ZIP_STORED), "stored zip")
