@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 
 from tests.helpers import PREFIX, make_key, run_cli
 from wvzscan.finding import redact
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, as wvzscan itself uses it there
+    import tomli as tomllib
 
 KINDS = ("lower32", "mixed40", "uuid", "hex64", "lower16")
 N_SAMPLE = 14  # keys that sample_text places
