@@ -185,13 +185,44 @@ def run_scan(opts: ScanOptions, root: str, command: str, produce: Producer) -> N
     response_code = 0
     if opts.verify or opts.revoke:
         response_code = respond(result, opts)
-    emit_reports(result, opts, command)
     code = policy.exit_code(result, opts.fail_on, opts.allow_incomplete)
+    # A commit that passes the hook prints nothing (a report on stdout that says "0 keys" is noise).
+    if not (command == "staged" and code == 0 and opts.format == "text" and not opts.output and not opts.reports and not result.notes):
+        emit_reports(result, opts, command)
     # A revocation that was asked for and failed is exit 2 (interface.md), whatever was found.
     if response_code == EXIT_USAGE:
         code = EXIT_USAGE
     _summarize_incomplete(result, opts.format == "text" and not opts.output)
+    _after_scan(result, opts, command, code)
     sys.exit(code)
+
+
+def _after_scan(result: Any, opts: ScanOptions, command: str, code: int) -> None:
+    """What a person or a CI runner is told once the reports are out (docs helper's hooks)."""
+    if command == "staged" and code == EXIT_FINDINGS:
+        from wvzscan import policy
+        from wvzscan.commands.summary import blocked_commit_message
+
+        n = len({f.fingerprint for f in policy.failing(result, opts.fail_on)})
+        click.echo(blocked_commit_message(n), err=True)
+    if opts.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _github_step_summary(result, opts, command, code)
+
+
+def _github_step_summary(result: Any, opts: ScanOptions, command: str, code: int) -> None:
+    """`--format github` in a workflow also writes the job summary, as the Action does."""
+    import json
+
+    from wvzscan.commands import github_summary
+    from wvzscan.report import ReportContext, renderer
+
+    ctx = ReportContext(show_secrets=False, command=command, fail_on=opts.fail_on)
+    report = json.loads(renderer("json")(result, ctx))
+    try:
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as f:
+            f.write(github_summary.markdown(report, code, "wvzscan") + "\n")
+    except OSError as e:
+        click.echo(f"wvzscan: cannot write the GitHub step summary: {e.strerror}", err=True)
 
 
 def respond(result: Any, opts: ScanOptions) -> int:
@@ -202,14 +233,11 @@ def respond(result: Any, opts: ScanOptions) -> int:
 
 
 def _summarize_incomplete(result: Any, report_on_stdout: bool) -> None:
-    """One line on stderr when the errors are not already in a text report on stdout."""
-    if result.errors and not report_on_stdout:
-        n = len(result.errors)
-        click.echo(
-            f"wvzscan: {n} item{'s' if n != 1 else ''} could not be read or checked; the scan is incomplete "
-            f"(first: {result.errors[0].where}: {result.errors[0].message})",
-            err=True,
-        )
+    """Similar errors grouped (unless a text report on stdout lists them), then the way to a clean run."""
+    from wvzscan.commands.summary import incomplete_summary
+
+    for line in incomplete_summary(result, errors_shown=report_on_stdout):
+        click.echo(line, err=True)
 
 
 def emit_reports(result: Any, opts: ScanOptions, command: str) -> None:
@@ -257,6 +285,11 @@ class LazyGroup(click.Group):
             return cmd
         return super().get_command(ctx, cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from wvzscan.commands.help import format_commands  # grouped by purpose, summaries whole
+
+        format_commands(self, ctx, formatter)
+
 
 LazyGroup.lazy = {
     "repo": "wvzscan.commands.git:repo_cmd",
@@ -270,11 +303,14 @@ LazyGroup.lazy = {
     "install-hooks": "wvzscan.commands.install_hooks:install_hooks_cmd",
     "github-summary": "wvzscan.commands.github_summary:github_summary_cmd",
     "ci": "wvzscan.commands.ci:ci_cmd",
+    "uninstall-hooks": "wvzscan.commands.install_hooks:uninstall_hooks_cmd",
+    "completion": "wvzscan.commands.help:completion_cmd",
+    "scan": "wvzscan.commands.help:scan_cmd",
 }
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="wvzscan")
+@click.version_option(__version__, "-V", "--version", prog_name="wvzscan")
 def cli() -> None:
     """Find leaked Weavz API keys (wvz_...), verify them, revoke the live ones."""
 
