@@ -187,7 +187,14 @@ def run_scan(opts: ScanOptions, root: str, command: str, produce: Producer) -> N
         response_code = respond(result, opts)
     code = policy.exit_code(result, opts.fail_on, opts.allow_incomplete)
     # A commit that passes the hook prints nothing (a report on stdout that says "0 keys" is noise).
-    if not (command == "staged" and code == 0 and opts.format == "text" and not opts.output and not opts.reports and not result.notes):
+    if not (
+        command == "staged"
+        and code == 0
+        and opts.format == "text"
+        and not opts.output
+        and not opts.reports
+        and not result.notes
+    ):
         emit_reports(result, opts, command)
     # A revocation that was asked for and failed is exit 2 (interface.md), whatever was found.
     if response_code == EXIT_USAGE:
