@@ -29,8 +29,8 @@ def format_commands(group: click.Group, ctx: click.Context, formatter: click.Hel
             commands[name] = cmd
     placed: set[str] = set()
     sections: list[tuple[str, list[str]]] = []
-    for title, names in GROUPS:
-        present = [n for n in names if n in commands]
+    for title, group_names in GROUPS:
+        present = [n for n in group_names if n in commands]
         placed.update(present)
         sections.append((title, present))
     sections.append(("Other commands", [n for n in commands if n not in placed]))
