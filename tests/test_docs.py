@@ -154,7 +154,7 @@ def _normalise(text: str) -> str:
 
 
 def _console(path: Path, marker: str) -> tuple[str, str]:
-    for lang, m, body in blocks(path):
+    for _lang, m, body in blocks(path):
         if m == marker:
             command, _, output = body.partition("\n")
             return command, output
