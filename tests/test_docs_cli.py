@@ -54,7 +54,7 @@ def test_similar_errors_are_one_line_with_a_count_and_the_first_paths() -> None:
         "and 21 more; all in the JSON report)"
     )
     assert lines[1] == "wvzscan: secret.env: cannot read: Permission denied"
-    assert lines[2].startswith("wvzscan: scan incomplete (25 items not read or checked: unreadable files or archives)")
+    assert lines[2].startswith("wvzscan: scan incomplete: 25 items not read (unreadable files or archives).")
     assert "--exclude PATH" in lines[2] and "--allow-incomplete" in lines[2]
 
 
@@ -84,7 +84,7 @@ def test_exit_3_over_24_corrupt_archives_explains_itself(tmp_path: Path) -> None
     lines = r.err.strip().splitlines()
     assert len(lines) == 2, r.err
     assert lines[0].startswith("wvzscan: 24 items: ") and "and 21 more" in lines[0]
-    assert lines[1].startswith("wvzscan: scan incomplete (24 items") and "--allow-incomplete" in lines[1]
+    assert lines[1].startswith("wvzscan: scan incomplete: 24 items") and "--allow-incomplete" in lines[1]
     assert len(json.loads(report.read_text())["errors"]) == 24  # the full list stays in the JSON report
 
 

@@ -103,16 +103,16 @@ def way_to_clean_run(result: _Result) -> str:
     ways = []
     if "content" in kinds:
         what.append("unreadable files or archives")
-        ways.append("fix or --exclude PATH what need not be scanned")
+        ways.append("fix them or --exclude PATH")
     if "git" in kinds:
-        what.append("git objects or history missing from this clone")
-        ways.append("fetch the missing objects (git fetch --unshallow, or fetch-depth: 0 in CI)")
+        what.append("git objects missing from this clone")
+        ways.append("fetch the missing objects (git fetch --unshallow; fetch-depth: 0 in CI)")
     if "api" in kinds:
-        what.append("keys the Weavz API could not check")
+        what.append("keys the Weavz API did not check")
         ways.append("re-run --verify when the API answers")
     return (
-        f"wvzscan: scan incomplete ({plural(n, 'item')} not read or checked: {', '.join(what)}); "
-        f"for a clean run {'; '.join(ways)}; or pass --allow-incomplete if that is accepted"
+        f"wvzscan: scan incomplete: {plural(n, 'item')} not read ({', '.join(what)}). "
+        f"For a clean run: {'; '.join(ways)}; or accept it with --allow-incomplete"
     )
 
 
