@@ -54,14 +54,14 @@ def test_similar_errors_are_one_line_with_a_count_and_the_first_paths() -> None:
         "and 21 more; all in the JSON report)"
     )
     assert lines[1] == "wvzscan: secret.env: cannot read: Permission denied"
-    assert lines[2].startswith("wvzscan: scan incomplete: 25 items not read (unreadable files or archives).")
+    assert lines[2].startswith("wvzscan: scan incomplete: 25 items could not be read (unreadable files or archives).")
     assert "--exclude PATH" in lines[2] and "--allow-incomplete" in lines[2]
 
 
 def test_the_last_line_names_each_cause_and_its_way_out() -> None:
     r = ScanResult()
     r.error("git object " + "ab" * 20, "object is missing from the repository")
-    assert "fetch the missing objects" in way_to_clean_run(r) and "1 item not read" in way_to_clean_run(r)
+    assert "fetch the missing objects" in way_to_clean_run(r) and "1 item could not be read" in way_to_clean_run(r)
     assert "--exclude" not in way_to_clean_run(r)
     r.error("verify wvz_abcd… (a.env:1:1)", "timeout after 3 tries")
     assert "re-run --verify" in way_to_clean_run(r) and "2 items" in way_to_clean_run(r)

@@ -111,7 +111,7 @@ def way_to_clean_run(result: _Result) -> str:
         what.append("keys the Weavz API did not check")
         ways.append("re-run --verify when the API answers")
     return (
-        f"wvzscan: scan incomplete: {plural(n, 'item')} not read ({', '.join(what)}). "
+        f"wvzscan: scan incomplete: {plural(n, 'item')} could not be read ({', '.join(what)}). "
         f"For a clean run: {'; '.join(ways)}; or accept it with --allow-incomplete"
     )
 
