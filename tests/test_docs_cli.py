@@ -163,3 +163,16 @@ def test_progress_is_silent_when_disabled_or_quick() -> None:
     quick.tick(100)  # within the first half second: nothing drawn, nothing to erase
     quick.done()
     assert out.getvalue() == ""
+
+
+def test_format_github_also_writes_the_step_summary(tmp_path: Path) -> None:
+    key = make_key()
+    (tmp_path / "a.env").write_text(f"K={key}\n")
+    summary = tmp_path / "summary.md"
+    r = run_cli("dir", str(tmp_path / "a.env"), "--format", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert r.code == 1 and r.out.startswith("::error ")
+    md = summary.read_text()
+    assert "1 Weavz API key found" in md and key[:8] in md and key not in md
+    assert not (tmp_path / "other.md").exists()
+    r = run_cli("dir", str(tmp_path / "a.env"), "--format", "github")  # no variable, no summary
+    assert r.code == 1 and summary.read_text() == md
