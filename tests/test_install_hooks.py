@@ -163,3 +163,30 @@ def test_a_symlinked_hook_is_described_as_one(tmp_path: Path) -> None:
         assert (hooks / name).read_bytes() == (ROOT / "hooks" / name).read_bytes()
     assert (hooks / "pre-commit.wvzscan-backup").is_symlink()  # the link, kept; its target untouched
     assert os.access(ROOT / "hooks" / "pre-commit", os.X_OK)
+
+
+def test_uninstall_removes_ours_restores_the_backup_and_leaves_foreign_hooks(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    hooks = repo / ".git" / "hooks"
+    foreign = "#!/bin/sh\nexec make lint\n"
+    (hooks / "pre-push").write_text(foreign)
+    (hooks / "pre-push").chmod(0o755)
+    assert run_cli("install-hooks", "--force", cwd=repo).code == 0
+    r = run_cli("uninstall-hooks", cwd=repo)
+    assert r.code == 0, r.err
+    assert "pre-commit: removed" in r.out and "pre-push: removed; restored the previous hook" in r.out
+    assert not (hooks / "pre-commit").exists()
+    assert (hooks / "pre-push").read_text() == foreign and os.access(hooks / "pre-push", os.X_OK)
+    assert not (hooks / "pre-push.wvzscan-backup").exists()
+    # Again: nothing of ours is left, the restored hook is someone else's and stays.
+    r = run_cli("uninstall-hooks", str(repo))
+    assert r.code == 0 and "pre-commit: not installed" in r.out and "is not wvzscan's hook: left alone" in r.out
+    assert (hooks / "pre-push").read_text() == foreign
+
+
+def test_uninstall_one_hook(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    assert run_cli("install-hooks", cwd=repo).code == 0
+    assert run_cli("uninstall-hooks", "--hook", "pre-push", cwd=repo).code == 0
+    assert (repo / ".git" / "hooks" / "pre-commit").exists() and not (repo / ".git" / "hooks" / "pre-push").exists()
+    assert run_cli("uninstall-hooks", str(tmp_path / "nope")).code == 2

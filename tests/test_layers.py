@@ -64,11 +64,14 @@ def imports(mod: str) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            names = [f"{base}.{a.name}" for a in node.names] + [base]
+            # `from pkg import module` imports the module; `from pkg import name` imports pkg.
+            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
         else:
             continue
         for n in names:
-            if n.startswith("wvzscan"):
+            # The root package holds __version__ and re-exports the API lazily (on attribute access):
+            # every module may import it without making a circle through it.
+            if n.startswith("wvzscan") and n != "wvzscan":
                 r = _resolve(n)
                 if r and r != mod:
                     out.add(r)

@@ -37,6 +37,11 @@ class LazyGroup(click.Group):
             return cmd
         return super().get_command(ctx, cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from wvzscan.commands.help import format_commands  # grouped by purpose, summaries whole
+
+        format_commands(self, ctx, formatter)
+
 
 LazyGroup.lazy = {
     "dir": "wvzscan.commands.files:dir_cmd",
@@ -52,11 +57,14 @@ LazyGroup.lazy = {
     "install-hooks": "wvzscan.commands.install_hooks:install_hooks_cmd",
     "github-summary": "wvzscan.commands.github_summary:github_summary_cmd",
     "ci": "wvzscan.commands.ci:ci_cmd",
+    "uninstall-hooks": "wvzscan.commands.install_hooks:uninstall_hooks_cmd",
+    "completion": "wvzscan.commands.help:completion_cmd",
+    "scan": "wvzscan.commands.help:scan_cmd",
 }
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="wvzscan")
+@click.version_option(__version__, "-V", "--version", prog_name="wvzscan")
 def cli() -> None:
     """Find leaked Weavz API keys (wvz_...), verify them, revoke the live ones."""
 

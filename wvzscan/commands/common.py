@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from wvzscan.errors import EXIT_USAGE, WvzscanError
+from wvzscan.errors import EXIT_FINDINGS, EXIT_USAGE, WvzscanError
 from wvzscan.finding import ScanResult
 from wvzscan.options import FAIL_ON, FailOn, ScanOptions
 from wvzscan.progress import Progress
@@ -146,23 +146,59 @@ def finish(result: ScanResult, opts: CliOptions, command: str) -> int:
         from wvzscan import respond  # httpx and the API client: only when asked for
 
         response_code = respond.run(result, opts)
-    emit_reports(result, opts, command)
     code = result.exit_code(opts.fail_on, opts.allow_incomplete)
+    # A commit that passes the hook prints nothing (a report on stdout that says "0 keys" is noise).
+    quiet_pass = (
+        command == "staged"
+        and code == 0
+        and opts.format == "text"
+        and not opts.output
+        and not opts.reports
+        and not result.notes
+    )
+    if not quiet_pass:
+        emit_reports(result, opts, command)
     # A revocation that was asked for and failed is exit 2 (interface.md), whatever was found.
     if response_code == EXIT_USAGE:
         code = EXIT_USAGE
     summarize_incomplete(result, opts.format == "text" and not opts.output)
+    _after_scan(result, opts, command, code)
     return code
 
 
+def _after_scan(result: ScanResult, opts: CliOptions, command: str, code: int) -> None:
+    """What a person or a CI runner is told once the reports are out."""
+    if command == "staged" and code == EXIT_FINDINGS:
+        from wvzscan.commands.summary import blocked_commit_message
+
+        n = len({f.fingerprint for f in result.failing(opts.fail_on)})
+        click.echo(blocked_commit_message(n), err=True)
+    if opts.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _github_step_summary(result, opts, command, code)
+
+
+def _github_step_summary(result: ScanResult, opts: CliOptions, command: str, code: int) -> None:
+    """`--format github` in a workflow also writes the job summary, as the Action does."""
+    import json
+
+    from wvzscan.commands import github_summary
+    from wvzscan.report import ReportContext, renderer
+
+    ctx = ReportContext(show_secrets=False, command=command, fail_on=opts.fail_on)
+    report = json.loads(renderer("json")(result, ctx))
+    try:
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as f:
+            f.write(github_summary.markdown(report, code, "wvzscan") + "\n")
+    except OSError as e:
+        say(f"cannot write the GitHub step summary: {e.strerror}")
+
+
 def summarize_incomplete(result: ScanResult, report_on_stdout: bool) -> None:
-    """One line on stderr when the errors are not already in a text report on stdout."""
-    if result.errors and not report_on_stdout:
-        n = len(result.errors)
-        say(
-            f"{n} item{'s' if n != 1 else ''} could not be read or checked; the scan is incomplete "
-            f"(first: {result.errors[0].where}: {result.errors[0].message})"
-        )
+    """Similar errors grouped (unless a text report on stdout lists them), then the way to a clean run."""
+    from wvzscan.commands.summary import incomplete_summary
+
+    for line in incomplete_summary(result, errors_shown=report_on_stdout):
+        click.echo(line, err=True)
 
 
 def emit_reports(result: ScanResult, opts: CliOptions, command: str) -> None:

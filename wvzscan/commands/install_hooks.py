@@ -147,3 +147,67 @@ def install_hooks_cmd(repo: str, hooks: tuple[str, ...], force: bool) -> None:
             click.echo(f"{p.name}: {verb} at {p.path}" + (f" ({p.detail})" if p.detail else ""))
     except OSError as e:
         raise UserError(f"cannot write hooks in {directory}: {e.strerror}") from None
+
+
+def _backups(path: str) -> list[str]:
+    """The backups `install-hooks --force` made of ``path``, oldest first."""
+    found = []
+    first = path + ".wvzscan-backup"
+    if os.path.lexists(first):
+        found.append(first)
+    n = 1
+    while os.path.lexists(f"{first}.{n}"):
+        found.append(f"{first}.{n}")
+        n += 1
+    return found
+
+
+def _is_ours(path: str) -> bool:
+    if os.path.islink(path) or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as f:
+            return MARKER in f.read()
+    except OSError:
+        return False
+
+
+@click.command("uninstall-hooks")
+@click.argument("repo", default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--hook",
+    "hooks",
+    multiple=True,
+    type=click.Choice(HOOKS),
+    help="Remove only this hook; repeatable (default: pre-commit and pre-push).",
+)
+def uninstall_hooks_cmd(repo: str, hooks: tuple[str, ...]) -> int:
+    """Remove the hooks `wvzscan install-hooks` put into REPO (default: the repository here).
+
+    A hook that is not wvzscan's is left alone. A hook that `install-hooks --force` set aside
+    (*.wvzscan-backup) is put back in its place.
+    """
+    from wvzscan.cli import UserError
+
+    if not os.path.isdir(repo):
+        raise UserError(f"no such directory: {repo}")
+    directory = hooks_dir(repo)
+    try:
+        for name in hooks or HOOKS:
+            path = os.path.join(directory, name)
+            if not os.path.lexists(path):
+                click.echo(f"{name}: not installed")
+                continue
+            if not _is_ours(path):
+                click.echo(f"{name}: {path} is not wvzscan's hook: left alone")
+                continue
+            os.unlink(path)
+            backups = _backups(path)
+            if backups:
+                os.rename(backups[-1], path)
+                click.echo(f"{name}: removed; restored the previous hook from {backups[-1]}")
+            else:
+                click.echo(f"{name}: removed from {path}")
+    except OSError as e:
+        raise UserError(f"cannot change hooks in {directory}: {e.strerror}") from None
+    return 0
