@@ -196,9 +196,9 @@ def run_scan(opts: ScanOptions, root: str, command: str, produce: Producer) -> N
 
 def respond(result: Any, opts: ScanOptions) -> int:
     """Verify (and revoke) the found keys; returns 2 when a revocation was asked for but failed."""
-    from wvzscan import respond as respond_mod  # httpx and the API client: only when asked for
+    from wvzscan.commands.weavz import respond_for_scan  # httpx and the API client: only when asked for
 
-    return respond_mod.run(result, opts)
+    return respond_for_scan(result, opts)
 
 
 def _summarize_incomplete(result: Any, report_on_stdout: bool) -> None:
