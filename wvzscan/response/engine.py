@@ -102,7 +102,8 @@ def unreachable_summary(verdicts: dict[str, Verdict], api_url: str) -> str | Non
         return None
     why = sorted({v.unreachable for v in unknown if v.unreachable})
     n = len(unknown)
-    return f"cannot reach the Weavz API at {api_url}: {', '.join(why)}; {n} key{'s' if n != 1 else ''} not verified"
+    keys = f"{n} key{'s' if n != 1 else ''}"
+    return f"cannot reach the Weavz API at {api_url}: {', '.join(why)}; {keys} not verified (status unknown)"
 
 
 def verify_keys(
@@ -188,7 +189,7 @@ def respond(
                 f.extra.update(v.extra())
             summary = unreachable_summary(out.verdicts, client.settings.base_url)
             if summary is not None:
-                result.error(f"Weavz API {client.settings.base_url}", summary)
+                result.error("verify", summary)
             else:
                 for key, v in out.verdicts.items():
                     if v.status == "unknown":
