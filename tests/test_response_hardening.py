@@ -250,3 +250,10 @@ def test_verify_keys_from_python(emulator: Emulator, monkeypatch: pytest.MonkeyP
     assert list(got) == [live.key, dead.key]
     assert got[live.key].status == "live" and got[live.key].scope == "org"
     assert got[dead.key].status == "invalid"
+
+
+def test_journal_to_a_stream_name_is_written_as_a_stream(wz: Harness) -> None:
+    k = wz.seed("leaked")
+    r = wz.run("revoke", "-", "--yes", "--audit-log", "/dev/stderr", input=k.key + "\n")
+    assert r.code == 0, r.err
+    assert '"action": "verify-dead"' in r.err and not wz.emu.is_live(k.key)

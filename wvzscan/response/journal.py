@@ -35,7 +35,7 @@ def open_journal_file(path: str) -> int:
     0600; a symlink is refused (O_NOFOLLOW) unless it is one of the stream names (/dev/stderr,
     /dev/fd/N); pipes and character devices are written as streams and never chmodded.
     """
-    stream_name = path.startswith(_STREAMS)
+    stream_name = path.startswith(_STREAMS) and ".." not in path.split("/")
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
     if not stream_name:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -47,14 +47,14 @@ def open_journal_file(path: str) -> int:
         raise WvzscanError(f"cannot open audit log {path}: {e.strerror or e}") from None
     try:
         st = os.fstat(fd)
-        if stat.S_ISREG(st.st_mode):
+        if stat.S_ISREG(st.st_mode) and not stream_name:
             if st.st_uid != os.geteuid():
                 raise WvzscanError(f"audit log {path} belongs to another user; refusing to append to it")
             if st.st_nlink > 1:
                 raise WvzscanError(f"audit log {path} has other hard links; refusing to append to it")
             if st.st_mode & 0o077:
                 os.fchmod(fd, 0o600)
-        elif not (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode)):
+        elif not (stream_name or stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode)):
             raise WvzscanError(f"audit log {path} is not a regular file, a pipe or a terminal")
     except OSError as e:
         os.close(fd)
