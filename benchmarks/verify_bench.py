@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tests.emulator import Emulator, random_key  # noqa: E402
-from wvzscan.verify import verify_all  # noqa: E402
+from wvzscan.response import verify_all  # noqa: E402
 from wvzscan.weavz import Client, Settings  # noqa: E402
 
 

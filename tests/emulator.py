@@ -50,11 +50,9 @@ def _stamp(v: Stamp) -> str | None:
 def _parse(v: str | None) -> dt.datetime | None:
     if not v:
         return None
-    try:
-        t = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    from wvzscan.isotime import parse_datetime
+
+    return parse_datetime(v)
 
 
 def random_key(prefix: str | None = None, length: int = 32) -> str:
@@ -141,6 +139,8 @@ class Fault:
     redirect  answer ``status`` (default 302) with a Location header
     ratelimit answer 429 with Retry-After ``retry_after``
     trickle   answer 200 and send the body one byte every ``delay`` seconds (default 0.1), never ending
+    echo      answer ``status`` (default 403) with the request's Authorization header echoed into the
+              body's ``code``, ``error`` and ``message`` (a hostile or buggy API that leaks the bearer token)
     """
 
     kind: str
@@ -533,6 +533,9 @@ class _Handler(BaseHTTPRequestHandler):
             if kind == "status":
                 code = fault.status or 503
                 return self._send(emu, path, key_hash, code, _err("Injected failure", "INTERNAL"), headers)
+            if kind == "echo":
+                doc = {"error": auth, "code": auth, "message": f"denied for {auth}", "details": {"auth": auth}}
+                return self._send(emu, path, key_hash, fault.status or 403, doc, headers)
             if kind == "redirect":
                 loc = {"Location": fault.location}
                 return self._send(emu, path, key_hash, fault.status or 302, None, headers | loc)

@@ -20,7 +20,7 @@ from tests.emulator import Seeded
 from tests.helpers import make_key, sarif_schema
 from tests.keys_demo import seed_demo_org
 from tests.weavz_fixtures import Harness, file_mode
-from wvzscan.audit import RULES, Policy, PolicyError, audit_keys, environment_of, name_stem, parse_policy, parse_time
+from wvzscan.hygiene import RULES, Policy, PolicyError, audit_keys, environment_of, name_stem, parse_policy, parse_time
 from wvzscan.weavz import ApiKey
 
 NOW = dt.datetime.now(dt.timezone.utc)

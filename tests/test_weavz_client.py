@@ -25,8 +25,8 @@ from wvzscan.weavz import (
     Settings,
     TransportError,
     UncertainOutcome,
-    _retry_after,
     check_base_url,
+    retry_after,
 )
 
 
@@ -46,10 +46,10 @@ def test_other_urls_are_refused(url: str) -> None:
 
 
 def test_retry_after_seconds_and_http_date() -> None:
-    assert _retry_after("3") == 3.0
-    assert _retry_after(None) is None and _retry_after("soon") is None
+    assert retry_after("3") == 3.0
+    assert retry_after(None) is None and retry_after("soon") is None
     later = email.utils.formatdate(time.time() + 30, usegmt=True)
-    assert 28 <= (_retry_after(later) or 0) <= 31
+    assert 28 <= (retry_after(later) or 0) <= 31
 
 
 def test_post_is_not_retried_on_5xx_but_get_and_delete_are(emulator: Emulator) -> None:
@@ -94,7 +94,7 @@ def test_errors_never_hold_the_key(emulator: Emulator) -> None:
 
 
 def test_concurrency_limit_is_honoured(emulator: Emulator) -> None:
-    from wvzscan.verify import verify_all
+    from wvzscan.response import verify_all
 
     emulator.latency = 0.05
     keys = [emulator.seed_key(f"k{i}").key for i in range(12)]

@@ -9,6 +9,7 @@ import pytest
 
 from tests.helpers import make_key
 from tests.weavz_fixtures import Harness, file_mode
+from wvzscan.isotime import parse_datetime
 
 
 def test_verify_stdin_live_invalid_unknown_exit_codes(wz: Harness) -> None:
@@ -85,7 +86,8 @@ def test_rotate_org_key_end_to_end(wz: Harness) -> None:
     (rec,) = [k for k in wz.emu.keys.values() if k.id != old.id]
     assert rec.name == f"production-backend-rotated-{dt.datetime.now(dt.timezone.utc):%Y%m%d}"
     assert rec.permissions is None  # org-wide, like the old one
-    expires = dt.datetime.fromisoformat(rec.expires_at.replace("Z", "+00:00"))  # type: ignore[union-attr]
+    expires = parse_datetime(rec.expires_at or "")
+    assert expires is not None
     assert 89 <= (expires - dt.datetime.now(dt.timezone.utc)).days <= 90
     story = [(e["action"], e["result"]) for e in wz.audit(log)]
     assert story == [

@@ -42,12 +42,19 @@ class Harness:
         (src / name).write_text("".join(f"WEAVZ_API_KEY_{i}={k}\n" for i, k in enumerate(keys)))
         return src
 
-    def run(self, *args: str, input: str | None = None, env: dict[str, str] | None = None, url: bool = True) -> Run:
+    def run(
+        self,
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        url: bool = True,
+        in_process: bool | None = None,
+    ) -> Run:
         full_env = dict(FAST_ENV)
         if url:
             full_env["WEAVZ_API_URL"] = self.emu.url
         full_env.update(env or {})
-        r = run_cli(*args, input=input, env=full_env, cwd=self.tmp, timeout=60)
+        r = run_cli(*args, input=input, env=full_env, cwd=self.tmp, timeout=60, in_process=in_process)
         if "--show-secrets" not in args and "--print-new-key" not in args:
             self.outputs.append((f"stdout of {args}", r.out))
         self.outputs.append((f"stderr of {args}", r.err))

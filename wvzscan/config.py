@@ -66,10 +66,12 @@ def _parse_date(value: Any, where: str) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError as e:
-            raise ConfigError(f"{where}: expires must be a date like 2027-01-31, got {value!r}") from e
+        from wvzscan.isotime import parse_date
+
+        day = parse_date(value)
+        if day is None:
+            raise ConfigError(f"{where}: expires must be a date like 2027-01-31, got {value[:40]!r}")
+        return day
     raise ConfigError(f"{where}: expires must be a date, got {value!r}")
 
 

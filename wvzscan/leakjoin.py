@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from wvzscan.audit import Audit, key_label, read_stamp
+from wvzscan.hygiene import Audit, key_label, read_stamp
 from wvzscan.weavz import ApiKey
 
 

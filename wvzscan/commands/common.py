@@ -143,9 +143,9 @@ def finish(result: ScanResult, opts: CliOptions, command: str) -> int:
     """Leak response (when asked), reports, the stderr summary; returns the interface's exit code."""
     response_code = 0
     if opts.verify or opts.revoke:
-        from wvzscan import respond  # httpx and the API client: only when asked for
+        from wvzscan.commands.weavz import respond_for_scan  # httpx and the API client: only when asked for
 
-        response_code = respond.run(result, opts)
+        response_code = respond_for_scan(result, opts)
     code = result.exit_code(opts.fail_on, opts.allow_incomplete)
     # A commit that passes the hook prints nothing (a report on stdout that says "0 keys" is noise).
     quiet_pass = (

@@ -18,14 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from wvzscan.cli import UserError
-from wvzscan.finding import ScanError
+from wvzscan.errors import EXIT_INCOMPLETE, WvzscanError
 
 if TYPE_CHECKING:
-    from wvzscan.audit import Audit, Policy
-    from wvzscan.weavz import ApiKey, Client
-
-KEYS_PATH = "/api/v1/api-keys"
+    from wvzscan.hygiene import Audit, Policy
 
 
 def _api_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,81 +32,15 @@ def _api_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _admin_key() -> str:
-    from wvzscan.respond import admin_key_from_env
+    from wvzscan.response import admin_key_from_env
 
     key = admin_key_from_env()
     if key is None:
-        raise UserError(
+        raise WvzscanError(
             "WEAVZ_API_KEY is not set: listing an organization's keys needs an org-wide key in that "
             "environment variable (never on the command line)"
         )
     return key
-
-
-def fetch_keys(client: Client, admin: str) -> tuple[list[ApiKey], int | None, list[ScanError]]:
-    """The key list: entries, the API's ``total``, and what could not be read. Raises UserError (exit 2)
-    when there is no list at all: then nothing was audited, which must never pass for a clean audit."""
-    from wvzscan.weavz import ApiKey, BadResponse, Forbidden, NotFound, Unauthorized, WeavzError, _raise_for, _total
-
-    url = client.settings.base_url + KEYS_PATH
-    try:
-        a = client.request("GET", KEYS_PATH, admin)
-        _raise_for(a)
-    except Unauthorized:
-        raise UserError(
-            f"WEAVZ_API_KEY was rejected (401 from {KEYS_PATH}): the key is unknown, revoked or expired"
-        ) from None
-    except Forbidden as e:
-        if e.code in (None, "SCOPE_DENIED"):
-            raise UserError(
-                f"WEAVZ_API_KEY is workspace-scoped (403 {e.code or ''} from {KEYS_PATH}): listing keys needs an "
-                "org-wide key; create one in Settings -> API Keys and use it for administration only".replace("  ", " ")
-            ) from None
-        raise UserError(f"WEAVZ_API_KEY may not list keys ({e.reason})") from None
-    except NotFound:
-        raise UserError(f"404 from {url}: is this the Weavz API? (check --api-url / WEAVZ_API_URL)") from None
-    except WeavzError as e:
-        raise UserError(f"could not read the key list from {url}: {e.reason}; nothing was audited") from None
-    body = a.body
-    if a.text_kind != "json" or not isinstance(body, dict) or not isinstance(body.get("apiKeys"), list):
-        what = {"html": "an HTML page", "empty": "an empty body", "text": "text that is not JSON"}.get(
-            a.text_kind, "JSON without an apiKeys list"
-        )
-        raise UserError(f"{a.status} from {url} with {what}, not a key list; nothing was audited")
-    errors: list[ScanError] = []
-    keys: dict[str, ApiKey] = {}
-    for i, d in enumerate(body["apiKeys"]):
-        try:
-            k = ApiKey.parse(d)
-        except BadResponse as e:
-            errors.append(ScanError(f"key list entry #{i + 1}", f"{e.reason}: not audited"))
-            continue
-        keys.setdefault(k.id, k)
-    total = _total(body)  # a numeric string counts; a next-page marker means more than listed
-    listed = len(body["apiKeys"])
-    if total is not None and total > listed:
-        told = body.get("total")
-        told_n = str(told).strip() if isinstance(told, (int, str)) and not isinstance(told, bool) else ""
-        if told_n.isdigit() and int(told_n) == total:
-            more = f"{total - listed} key{'s were' if total - listed != 1 else ' was'} not audited"
-            what = f"the API listed {listed} of {total} keys"
-        else:
-            more, what = "the rest were not audited", f"the API listed {listed} keys and says there are more"
-            total = None  # how many more is not known
-        errors.append(ScanError(KEYS_PATH, f"{what} and its pagination is not documented: {more}"))
-    return list(keys.values()), total, errors
-
-
-def admin_key_id(keys: list[ApiKey], admin: str, now: dt.datetime) -> str | None:
-    """The listed entry of the admin key: the one live entry with its prefix (it just authenticated)."""
-    from wvzscan.audit import read_stamp
-
-    def live(k: ApiKey) -> bool:
-        s = read_stamp(k, "expires_at")
-        return s.value is None or s.value > now
-
-    found = [k for k in keys if k.key_prefix == admin[:8] and live(k)]
-    return found[0].id if len(found) == 1 else None
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -120,7 +50,7 @@ def _emit(text: str, output: str | None) -> None:
         try:
             write_private(output, text)
         except OSError as e:
-            raise UserError(f"cannot write {output}: {e.strerror}") from None
+            raise WvzscanError(f"cannot write {output}: {e.strerror}") from None
     else:
         click.echo(text, nl=False)
 
@@ -130,8 +60,9 @@ def _say(msg: str) -> None:
 
 
 def _listing(api_url: str | None, ca_bundle: str | None) -> tuple[Audit, str]:
-    from wvzscan.audit import Audit, Policy
-    from wvzscan.respond import make_client
+    from wvzscan.hygiene import Audit, Policy
+    from wvzscan.hygiene.listing import fetch_keys
+    from wvzscan.response import make_client
 
     admin = _admin_key()
     with make_client(api_url, ca_bundle) as client:
@@ -141,7 +72,8 @@ def _listing(api_url: str | None, ca_bundle: str | None) -> tuple[Audit, str]:
     return listing, admin
 
 
-def _list(format_: str, output: str | None, api_url: str | None, ca_bundle: str | None) -> None:
+def _list(format_: str, output: str | None, api_url: str | None, ca_bundle: str | None) -> int:
+    from wvzscan.hygiene.listing import admin_key_id
     from wvzscan.report.keys import KeysContext, render_list
 
     listing, admin = _listing(api_url, ca_bundle)
@@ -150,8 +82,8 @@ def _list(format_: str, output: str | None, api_url: str | None, ca_bundle: str 
     if listing.errors:
         if format_ != "text" or output:
             _say(f"the key list is incomplete: {listing.errors[0].where}: {listing.errors[0].message}")
-        sys.exit(3)
-    sys.exit(0)
+        return EXIT_INCOMPLETE
+    return 0
 
 
 _LIST_FORMAT = click.option(
@@ -168,7 +100,9 @@ _LIST_FORMAT = click.option(
 @_LIST_FORMAT
 @_api_options
 @click.pass_context
-def keys_cmd(ctx: click.Context, format_: str, output: str | None, api_url: str | None, ca_bundle: str | None) -> None:
+def keys_cmd(
+    ctx: click.Context, format_: str, output: str | None, api_url: str | None, ca_bundle: str | None
+) -> int | None:
     """List the organization's keys (admin key from WEAVZ_API_KEY): name, prefix, scope, dates.
 
     `wvzscan keys audit` checks them against Weavz's best practices.
@@ -178,9 +112,9 @@ def keys_cmd(ctx: click.Context, format_: str, output: str | None, api_url: str 
     if ctx.invoked_subcommand is not None:
         given = [p.name for p in ctx.command.params if ctx.get_parameter_source(p.name or "") not in (None, _DEFAULT)]
         if given:
-            raise UserError(f"options go after the subcommand: wvzscan keys {ctx.invoked_subcommand} --format ...")
-        return
-    _list(format_, output, api_url, ca_bundle)
+            raise WvzscanError(f"options go after the subcommand: wvzscan keys {ctx.invoked_subcommand} --format ...")
+        return None
+    return _list(format_, output, api_url, ca_bundle)
 
 
 _DEFAULT = click.core.ParameterSource.DEFAULT
@@ -189,26 +123,26 @@ _DEFAULT = click.core.ParameterSource.DEFAULT
 @keys_cmd.command("list")
 @_LIST_FORMAT
 @_api_options
-def list_cmd(format_: str, output: str | None, api_url: str | None, ca_bundle: str | None) -> None:
+def list_cmd(format_: str, output: str | None, api_url: str | None, ca_bundle: str | None) -> int:
     """List the organization's keys (the same as `wvzscan keys`)."""
-    _list(format_, output, api_url, ca_bundle)
+    return _list(format_, output, api_url, ca_bundle)
 
 
 def load_policy(config: str | None, root: str = ".") -> Policy:
     from wvzscan import config as config_mod
-    from wvzscan.audit import PolicyError, parse_policy
+    from wvzscan.hygiene import PolicyError, parse_policy
 
     try:
         cfg = config_mod.load(config, root)
     except config_mod.ConfigError as e:
-        raise UserError(str(e)) from None
+        raise WvzscanError(str(e)) from None
     table = cfg.raw.get("keys")
     pyproject = cfg.path is not None and os.path.basename(cfg.path) == "pyproject.toml"
     where = f"{cfg.path}: [{'tool.wvzscan.' if pyproject else ''}keys]"
     try:
         return parse_policy(table, where)
     except PolicyError as e:
-        raise UserError(str(e)) from None
+        raise WvzscanError(str(e)) from None
 
 
 def _days_option(name: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -262,7 +196,7 @@ def audit_cmd(
     unused_days: int | None,
     expiring_days: int | None,
     allow_incomplete: bool,
-) -> None:
+) -> int:
     """Audit the organization's keys against Weavz's best practices (admin key from WEAVZ_API_KEY).
 
     One finding per key and practice broken: org-wide keys, no expiry, rotation overdue, unused or never
@@ -272,7 +206,8 @@ def audit_cmd(
     """
     import dataclasses
 
-    from wvzscan.audit import audit_keys
+    from wvzscan.hygiene import audit_keys
+    from wvzscan.hygiene.listing import admin_key_id
     from wvzscan.leakjoin import Leak, LeakFileError, join_leaks, load_leaks
     from wvzscan.report.keys import KeysContext, render_audit
 
@@ -290,11 +225,11 @@ def audit_cmd(
             with open(leaks, encoding="utf-8", errors="replace") as fh:
                 text = fh.read()
         except OSError as e:
-            raise UserError(f"--leaks {leaks}: {e.strerror}") from None
+            raise WvzscanError(f"--leaks {leaks}: {e.strerror}") from None
         try:
             leak_list, leak_notes = load_leaks(text, leaks)
         except LeakFileError as e:
-            raise UserError(str(e)) from None
+            raise WvzscanError(str(e)) from None
     listing, admin = _listing(api_url, ca_bundle)
     audit = audit_keys(listing.keys, listing.now, policy)
     audit.errors, audit.total = listing.errors, listing.total
@@ -319,4 +254,4 @@ def audit_cmd(
         first = (audit.errors or audit.warnings)[0]
         n = len(audit.errors) + len(audit.warnings)
         _say(f"the audit is incomplete: {n} problem{'s' if n != 1 else ''} (first: {first.where}: {first.message})")
-    sys.exit(code)
+    return code

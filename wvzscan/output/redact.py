@@ -14,7 +14,7 @@ import threading
 
 REDACT_KEEP = 8  # what Weavz itself shows as keyPrefix
 # The prefix in any case, then the longest body a key can have: a key glued to other text is still cut.
-_KEYISH = re.compile(r"(?i:wvz_)[A-Za-z0-9_-]{4,}")
+_KEYISH = re.compile(r"(?i:wvz_)[A-Za-z0-9_-]{5,}")  # 8 characters or fewer: already as short as redact() makes it
 
 _lock = threading.Lock()
 _secrets: set[str] = set()

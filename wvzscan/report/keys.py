@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wvzscan import __version__
-from wvzscan.audit import RULES, SEVERITIES, Audit, AuditFinding, key_label, read_stamp
+from wvzscan.hygiene import RULES, SEVERITIES, Audit, AuditFinding, key_label, read_stamp
 from wvzscan.report.github import escape_data, escape_property
 from wvzscan.weavz import ApiKey
 

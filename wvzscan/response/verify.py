@@ -15,30 +15,31 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from wvzscan.weavz import (
-    Answer,
-    ApiKey,
-    Client,
-    Forbidden,
-    KeyList,
-    Unauthorized,
-    WeavzError,
-)
+from wvzscan.isotime import parse_datetime
+from wvzscan.output.redact import scrub
+from wvzscan.weavz import Answer, ApiKey, Client, Forbidden, KeyList, Scope, TransportError, Unauthorized, WeavzError
 
 PROBE = "/api/v1/workspaces"
+
+Status = Literal["live", "invalid", "unknown"]
+KeyStatus = Literal["live", "invalid", "unknown", "unverified"]  # a finding's status: unverified until checked
 
 
 @dataclass
 class Verdict:
-    status: str  # live | invalid | unknown
+    status: Status
     reason: str
-    scope: str | None = None  # org | workspace, for live keys when known
+    scope: Scope | None = None  # for live keys when known
     record: ApiKey | None = None  # the key's own entry in the key list, when it is unambiguous
     candidates: list[ApiKey] = field(default_factory=list)  # several entries share the prefix
     workspace_ids: list[str] | None = None  # what the probe showed the key may see
     org_ids: list[str] | None = None  # the orgId of those workspaces, where the answer names it
+    unreachable: str | None = None  # why the API could not be reached at all (then status is unknown)
+
+    def __post_init__(self) -> None:
+        self.reason = scrub(self.reason)
 
     def extra(self) -> dict[str, Any]:
         """Fields for Finding.extra."""
@@ -52,7 +53,7 @@ class Verdict:
         return out
 
 
-def judge(a: Answer) -> tuple[str, str]:
+def judge(a: Answer) -> tuple[Status, str]:
     """Status and reason from the probe's answer."""
     where = f"from {a.path}"
     if a.text_kind == "html":
@@ -69,27 +70,41 @@ def judge(a: Answer) -> tuple[str, str]:
     return "unknown", f"unexpected {a.status} {where}"
 
 
-def probe(client: Client, key: str) -> tuple[str, str, Answer | None]:
+@dataclass
+class Probe:
+    status: Status
+    reason: str
+    answer: Answer | None = None
+    unreachable: str | None = None  # set when no connection could be made (refused, DNS, TLS, timeout)
+
+
+def probe(client: Client, key: str) -> Probe:
     try:
         a = client.list_workspaces(key)
+    except TransportError as e:
+        return Probe("unknown", e.reason, None, e.detail if e.unreachable else None)
     except WeavzError as e:
-        return "unknown", e.reason, None
+        return Probe("unknown", e.reason)
     status, reason = judge(a)
-    return status, reason, a
+    return Probe(status, reason, a)
+
+
+def _workspace_items(a: Answer | None) -> list[Any] | None:
+    body = a.body if a is not None and 200 <= a.status < 300 else None
+    items = body.get("workspaces") if isinstance(body, dict) else body
+    return items if isinstance(items, list) else None
 
 
 def _visible_workspaces(a: Answer | None) -> list[str] | None:
-    body = a.body if a is not None and 200 <= a.status < 300 else None
-    items = body.get("workspaces") if isinstance(body, dict) else body
-    if not isinstance(items, list):
+    items = _workspace_items(a)
+    if items is None:
         return None
     return sorted(str(w["id"]) for w in items if isinstance(w, dict) and "id" in w)
 
 
 def _visible_orgs(a: Answer | None) -> list[str] | None:
-    body = a.body if a is not None and 200 <= a.status < 300 else None
-    items = body.get("workspaces") if isinstance(body, dict) else body
-    if not isinstance(items, list):
+    items = _workspace_items(a)
+    if items is None:
         return None
     orgs = sorted({str(w["orgId"]) for w in items if isinstance(w, dict) and w.get("orgId")})
     return orgs or None
@@ -103,12 +118,9 @@ def not_expired(k: ApiKey, now: dt.datetime | None = None) -> bool:
     because this machine's clock, or a timestamp without a timezone, is off by some hours."""
     if not k.expires_at:
         return True
-    try:
-        t = dt.datetime.fromisoformat(k.expires_at.replace("Z", "+00:00"))
-    except ValueError:
+    t = parse_datetime(k.expires_at)
+    if t is None:
         return True
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
     return t + EXPIRY_MARGIN > (now or dt.datetime.now(dt.timezone.utc))
 
 
@@ -128,7 +140,7 @@ def prefix_matches(k: ApiKey, key: str) -> bool:
     return p is not None and key.lower().startswith(p.lower())
 
 
-def candidates(keys: KeyList, key: str, scope: str | None) -> list[ApiKey]:
+def candidates(keys: KeyList, key: str, scope: Scope | None) -> list[ApiKey]:
     """Entries that could be ``key``, one per id: same keyPrefix (or none to compare), same scope when
     both are known, not long expired. An entry without a usable keyPrefix could be any key, so it
     stays: a single match is then no proof, and lastUsedAt has to tell them apart."""
@@ -145,10 +157,10 @@ def candidates(keys: KeyList, key: str, scope: str | None) -> list[ApiKey]:
 
 
 def verify_key(client: Client, key: str, admin_list: Callable[[], KeyList | None] | None = None) -> Verdict:
-    status, reason, answer = probe(client, key)
-    if status != "live":
-        return Verdict(status, reason)
-    v = Verdict("live", reason, workspace_ids=_visible_workspaces(answer), org_ids=_visible_orgs(answer))
+    p = probe(client, key)
+    if p.status != "live":
+        return Verdict(p.status, p.reason, unreachable=p.unreachable)
+    v = Verdict("live", p.reason, workspace_ids=_visible_workspaces(p.answer), org_ids=_visible_orgs(p.answer))
     try:
         own = client.list_keys(key)
     except Forbidden as e:
@@ -182,7 +194,7 @@ def _attach(v: Verdict, listing: KeyList, key: str) -> None:
         v.candidates = found
 
 
-class _AdminList:
+class AdminList:
     """The admin key's key list, fetched once and shared by every workspace-scoped key."""
 
     def __init__(self, client: Client, admin_key: str | None) -> None:
@@ -219,7 +231,7 @@ def verify_all(
     ``notes`` receives what the user should hear about WEAVZ_API_KEY (e.g. that it could not list keys).
     """
     unique = list(dict.fromkeys(keys))
-    admin_list = _AdminList(client, admin_key)
+    admin_list = AdminList(client, admin_key)
     out: dict[str, Verdict] = {}
     workers = max(1, min(client.settings.concurrency, len(unique)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wvz-verify") as pool:
