@@ -1,9 +1,11 @@
+"""JSON lines: one finding per line (scan reports only)."""
+
 from __future__ import annotations
 
 import json
 
 from wvzscan.finding import ScanResult
-from wvzscan.report import ReportContext
+from wvzscan.reports import ReportContext
 
 
 def render(result: ScanResult, ctx: ReportContext) -> str:
