@@ -201,24 +201,31 @@ def respond(result: Any, opts: ScanOptions) -> int:
     return respond_mod.run(result, opts)
 
 
+def say(msg: str) -> None:
+    """One line on stderr, safe whatever ``msg`` holds: no full key, no control character, no terminal
+    escape, no GitHub workflow command (``output.terminal.safe_line``)."""
+    from wvzscan.output.terminal import safe_line
+
+    click.echo(f"wvzscan: {safe_line(msg)}", err=True)
+
+
 def _summarize_incomplete(result: Any, report_on_stdout: bool) -> None:
     """One line on stderr when the errors are not already in a text report on stdout."""
     if result.errors and not report_on_stdout:
         n = len(result.errors)
-        click.echo(
-            f"wvzscan: {n} item{'s' if n != 1 else ''} could not be read or checked; the scan is incomplete "
-            f"(first: {result.errors[0].where}: {result.errors[0].message})",
-            err=True,
+        say(
+            f"{n} item{'s' if n != 1 else ''} could not be read or checked; the scan is incomplete "
+            f"(first: {result.errors[0].where}: {result.errors[0].message})"
         )
 
 
 def emit_reports(result: Any, opts: ScanOptions, command: str) -> None:
-    from wvzscan.report import ReportContext, renderer
+    from wvzscan.reports import ReportContext, render_scan
 
     to_terminal = opts.output is None and sys.stdout.isatty()
     color = to_terminal and "NO_COLOR" not in os.environ and opts.format == "text"
     ctx = ReportContext(show_secrets=opts.show_secrets, color=color, command=command, fail_on=opts.fail_on)
-    text = renderer(opts.format)(result, ctx)
+    text = render_scan(result, opts.format, ctx)
     if opts.output:
         _write(opts.output, text)
     else:
@@ -226,16 +233,18 @@ def emit_reports(result: Any, opts: ScanOptions, command: str) -> None:
     plain = ReportContext(show_secrets=opts.show_secrets, command=command, fail_on=opts.fail_on)
     for spec in opts.reports:
         fmt, _, path = spec.partition(":")
-        _write(path, renderer(fmt)(result, plain))
+        _write(path, render_scan(result, fmt, plain))
 
 
 def _write(path: str, text: str) -> None:
-    from wvzscan.report import write_private
+    """Every file a scan command writes goes through output.writer (no link followed, created 0600)."""
+    from wvzscan.errors import WvzscanError
+    from wvzscan.output.writer import write_private
 
     try:
         write_private(path, text)
-    except OSError as e:
-        raise UserError(f"cannot write {path}: {e.strerror}") from None
+    except WvzscanError as e:
+        raise UserError(str(e)) from None
 
 
 class LazyGroup(click.Group):
@@ -373,7 +382,7 @@ def _write_baseline(result: Any, opts: ScanOptions) -> NoReturn:
     else:
         click.echo(doc, nl=False)
     n = len({f.fingerprint for f in result.findings})
-    click.echo(f"wvzscan: baseline holds {n} key{'s' if n != 1 else ''}", err=True)
+    say(f"baseline holds {n} key{'s' if n != 1 else ''}")
     _summarize_incomplete(result, report_on_stdout=False)
     sys.exit(EXIT_INCOMPLETE if result.errors and not opts.allow_incomplete else 0)
 

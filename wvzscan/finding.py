@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wvzscan.output.redact import REDACT_KEEP, redact, scrub
+from wvzscan.output.terminal import fix_surrogates
 
 __all__ = ["REDACT_KEEP", "Finding", "Locator", "ScanError", "ScanResult", "fingerprint", "redact"]
 
@@ -28,7 +29,7 @@ def fingerprint(key: str) -> str:
 def shown(v: Any) -> Any:
     """``v`` (a field a report shows: text, or a dict or list of them) with every key-shaped run scrubbed."""
     if isinstance(v, str):
-        return scrub(v)
+        return scrub(fix_surrogates(v))
     if isinstance(v, dict):
         return {k: shown(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
@@ -111,7 +112,7 @@ class Finding:
 
     def location(self) -> str:
         # Keys outside files (a commit or tag message) say where they are in extra["where"].
-        where = scrub(str(self.path or self.extra.get("where") or "<stdin>"))
+        where = scrub(fix_surrogates(str(self.path or self.extra.get("where") or "<stdin>")))
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
@@ -169,7 +170,7 @@ class ScanError:
     message: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"where": scrub(self.where), "message": scrub(self.message)}
+        return {"where": shown(self.where), "message": shown(self.message)}
 
 
 @dataclass

@@ -27,16 +27,24 @@ MAX_SUMMARY = 512 * 1024
 ERROR_PREFIX = "wvzscan: error: "
 
 
-def _cell(v: Any) -> str:
-    """A Markdown table cell: pipes, backticks and line breaks cannot break the table."""
-    s = "" if v is None else str(v)
+def _plain(v: Any) -> str:
+    """One line of Markdown: pipes, backticks and line breaks cannot break a table, control characters
+    and terminal escapes are shown as escapes, no full key."""
+    from wvzscan.output.terminal import safe_line
+
+    s = "" if v is None else str(v).replace("\r", " ").replace("\n", " ")
     if len(s) > MAX_CELL:
         s = s[: MAX_CELL - 1] + "…"
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("\r", " ").replace("\n", " ")
+    return safe_line(s).replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
+
+
+def _cell(v: Any) -> str:
+    """A Markdown table cell or list item: also ``<`` cannot open HTML (``<!--`` would hide the rest)."""
+    return _plain(v).replace("<", "&lt;")
 
 
 def _code(v: Any) -> str:
-    s = _cell(v)
+    s = _plain(v)  # in a code span, HTML is not HTML (and an entity would show as it is)
     return f"`{s}`" if s else ""
 
 
@@ -142,8 +150,9 @@ def _table(findings: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _append(path: str, text: str) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(text)
+    from wvzscan.output.writer import append_text
+
+    append_text(path, text)
 
 
 def output_lines(outputs: dict[str, Any]) -> str:
@@ -163,8 +172,10 @@ def output_lines(outputs: dict[str, Any]) -> str:
 
 
 def _escape_command(s: str) -> str:
-    """Workflow command data: %, CR and LF are escaped (GitHub's toolkit does the same)."""
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Workflow command data: one line, no control character (``safe_line``), ``%`` escaped."""
+    from wvzscan.output.terminal import safe_line
+
+    return safe_line(s).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def read_errors(path: str | None) -> list[str]:
@@ -206,13 +217,15 @@ def github_summary_cmd(report_path: str, exit_code: int, title: str, sarif_file:
         click.echo(f"::error title=wvzscan::{_escape_command(message)}")
     md = markdown(report, exit_code, title, errors)
     summary, output = os.environ.get("GITHUB_STEP_SUMMARY"), os.environ.get("GITHUB_OUTPUT")
+    from wvzscan.errors import WvzscanError
+
     try:
         if summary:
             _append(summary, md + "\n")
         if output:
             _append(output, lines)
-    except OSError as e:
-        raise UserError(f"cannot write the GitHub summary or outputs: {e.strerror}") from None
+    except WvzscanError as e:
+        raise UserError(f"the GitHub summary or outputs: {e}") from None
     if not summary and not output:
         click.echo(md, nl=False)
         click.echo(lines, nl=False)

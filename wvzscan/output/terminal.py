@@ -68,3 +68,13 @@ def fix_surrogates(text: str) -> str:
         return text
     except UnicodeEncodeError:
         return "".join(_escape_char(c) if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+def replace_surrogates(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD: the last net under a whole document (JSON, XML),
+    where a textual escape would break the syntax. Fields are escaped before that (:func:`fix_surrogates`)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)

@@ -239,7 +239,7 @@ def _overwrite_in_place(dirfd: int, name: str, data: bytes) -> None:
         os.close(fd)
 
 
-def _check_own_regular(fd: int) -> None:
+def _check_own_regular(fd: int, private: bool = True) -> None:
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         raise _Refused(_kind(st.st_mode))
@@ -247,11 +247,11 @@ def _check_own_regular(fd: int) -> None:
         raise _Refused("it belongs to another user")
     if st.st_nlink != 1:
         raise _Refused("it has other hard links (refused: wvzscan never writes through a link)")
-    if st.st_mode & 0o077:
+    if private and st.st_mode & 0o077:
         os.fchmod(fd, 0o600)
 
 
-def _open_fd(path: str, append: bool) -> int:
+def _open_fd(path: str, append: bool, private: bool = True) -> int:
     """A new private file (``append`` False: it must not exist) or the audit log to append to."""
     fd = _named_fd(path)
     if fd is not None:
@@ -281,7 +281,7 @@ def _open_fd(path: str, append: bool) -> int:
                 raise _Refused(_kind(st.st_mode))
             out = os.open(name, os.O_WRONLY | os.O_APPEND | _NOFOLLOW | _NOCTTY | _CLOEXEC, dir_fd=dirfd)
             try:
-                _check_own_regular(out)
+                _check_own_regular(out, private)
             except BaseException:
                 os.close(out)
                 raise
@@ -317,3 +317,15 @@ def write_new_private(path: str, text: str | bytes) -> None:
     """:func:`open_new_private`, then write ``text`` and close."""
     with open_new_private(path) as f:
         f.write(_encode(text))
+
+
+def append_text(path: str, text: str) -> None:
+    """Append ``text`` to a file another program gave us to append to (``$GITHUB_STEP_SUMMARY``,
+    ``$GITHUB_OUTPUT``): the same checks as :func:`append_private_fd`, its mode left as it is."""
+    fd = _open_fd(path, append=True, private=False)
+    try:
+        _write_all(fd, _encode(text))
+    except OSError as e:
+        raise _fail(path, _os_reason(e)) from None
+    finally:
+        os.close(fd)

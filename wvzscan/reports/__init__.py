@@ -11,8 +11,9 @@ pay for the others. A module renders what it supports:
 Callers go through :func:`render_scan`, :func:`render_key_list` and :func:`render_key_audit`: every report
 passes through :func:`finish` there, the one point where no full key leaves (``scrub``; with
 ``--show-secrets`` only the keys the report found are kept) and where text that is not valid UTF-8
-(a file name's stray byte) is escaped instead of crashing the writer. The CLI's ``--format`` choices are
-:data:`SCAN_FORMATS`, :data:`KEY_LIST_FORMATS` and :data:`KEY_AUDIT_FORMATS`.
+(a file name's stray byte) cannot crash the writer. Fields are escaped before that, where they are
+put in a report (``Finding.to_dict``, ``escape_line``): a stray byte 0xFF shows as ``\\xff``.
+The CLI's ``--format`` choices are :data:`SCAN_FORMATS`, :data:`KEY_LIST_FORMATS` and :data:`KEY_AUDIT_FORMATS`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from wvzscan.output.redact import scrub
-from wvzscan.output.terminal import escape_line, fix_surrogates
+from wvzscan.output.terminal import escape_line, replace_surrogates
 
 if TYPE_CHECKING:
     from wvzscan.audit import Audit
@@ -74,7 +75,7 @@ def _module(fmt: str, what: str) -> ModuleType:
 
 def finish(text: str, keep: Collection[str] = ()) -> str:
     """The one point every report passes through: no full key but those in ``keep``, valid UTF-8."""
-    return fix_surrogates(scrub(text, keep))
+    return replace_surrogates(scrub(text, keep))
 
 
 def render_scan(result: ScanResult, fmt: str, ctx: ReportContext) -> str:

@@ -6,8 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from wvzscan import __version__
-from wvzscan.finding import ScanResult
-from wvzscan.output.redact import scrub
+from wvzscan.finding import ScanResult, shown
 from wvzscan.reports import KeysContext, ReportContext
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ def document(result: ScanResult, ctx: ReportContext) -> dict[str, object]:
         "version": __version__,
         "findings": [f.to_dict(ctx.show_secrets) for f in result.findings],
         "errors": [e.to_dict() for e in result.errors],
-        "notes": [scrub(n) for n in result.notes],
+        "notes": [shown(n) for n in result.notes],
         "stats": result.stats(),
     }
 

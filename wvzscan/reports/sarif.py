@@ -12,7 +12,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from wvzscan import __version__
-from wvzscan.finding import Finding, ScanResult
+from wvzscan.finding import Finding, ScanResult, shown
 from wvzscan.output.redact import scrub
 from wvzscan.reports import KeysContext, ReportContext
 
@@ -59,7 +59,7 @@ def _result(f: Finding, ctx: ReportContext) -> dict[str, Any]:
     # archive itself (the member and its line go in the message); a commit message has no file.
     outer, bang, member = (f.path or "").partition("!")
     if bang:
-        text += f" In archive member {scrub(member)}" + (f", line {f.line}." if f.line is not None else ".")
+        text += f" In archive member {shown(member)}" + (f", line {f.line}." if f.line is not None else ".")
     where = outer or ("stdin" if f.source == "stdin" else ".git")
     loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": uri(where)}}}
     if f.line is not None and not bang and f.path is not None:
@@ -85,8 +85,8 @@ def _result(f: Finding, ctx: ReportContext) -> dict[str, Any]:
 
 def document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
     notifications = [
-        {"level": "error", "message": {"text": scrub(f"{e.where}: {e.message}")}} for e in result.errors
-    ] + [{"level": "note", "message": {"text": scrub(n)}} for n in result.notes]
+        {"level": "error", "message": {"text": shown(f"{e.where}: {e.message}")}} for e in result.errors
+    ] + [{"level": "note", "message": {"text": shown(n)}} for n in result.notes]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
