@@ -45,7 +45,9 @@ def test_a_symlink_planted_at_a_report_path_is_refused(tree: Path, victim: Path,
     assert (tree / "wvzscan.sarif").is_symlink()
 
 
-def test_a_dangling_symlink_is_refused_and_nothing_is_created(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_dangling_symlink_is_refused_and_nothing_is_created(
+    tree: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     target = tmp_path_factory.mktemp("elsewhere") / "created-through-link.json"
     (tree / "r.json").symlink_to(target)
     r = run_cli("dir", "src", "--format", "json", "-o", "r.json", cwd=tree)

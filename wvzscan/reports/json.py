@@ -13,8 +13,18 @@ if TYPE_CHECKING:
     from wvzscan.audit import Audit
 
 
-def dumps(doc: object) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+def _escape(c: str) -> str:
+    return json.dumps(c)[1:-1]  # \uXXXX (a surrogate pair beyond the BMP)
+
+
+def dumps(doc: object, indent: int | None = 2) -> str:
+    """JSON that is safe to print where a human or a CI runner reads it: JSON escapes control characters
+    itself; here invisible characters (a bidi override, U+2028) become ``\\uXXXX`` escapes too, and
+    GitHub's legacy ``##[`` command marker is written ``##\\u005b``. It parses to the same document."""
+    text = json.dumps(doc, indent=indent, ensure_ascii=False)
+    if not text.replace("\n", "").isprintable():
+        text = "".join(c if c == "\n" or c.isprintable() else _escape(c) for c in text)
+    return text.replace("##[", "##\\u005b") + "\n"
 
 
 def document(result: ScanResult, ctx: ReportContext) -> dict[str, object]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from wvzscan.finding import ScanResult
 from wvzscan.reports import ReportContext
+from wvzscan.reports.json import dumps
 
 
 def render(result: ScanResult, ctx: ReportContext) -> str:
-    return "".join(json.dumps(f.to_dict(ctx.show_secrets), ensure_ascii=False) + "\n" for f in result.findings)
+    return "".join(dumps(f.to_dict(ctx.show_secrets), indent=None) for f in result.findings)

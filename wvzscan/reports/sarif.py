@@ -7,7 +7,6 @@ practice broken. Both build every URI with :func:`uri`.
 from __future__ import annotations
 
 import hashlib
-import json
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from wvzscan import __version__
 from wvzscan.finding import Finding, ScanResult, shown
 from wvzscan.output.redact import scrub
 from wvzscan.reports import KeysContext, ReportContext
+from wvzscan.reports.json import dumps
 
 if TYPE_CHECKING:
     from wvzscan.audit import Audit, AuditFinding
@@ -109,7 +109,7 @@ def document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
 
 
 def render(result: ScanResult, ctx: ReportContext) -> str:
-    return json.dumps(document(result, ctx), indent=2, ensure_ascii=False) + "\n"
+    return dumps(document(result, ctx))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,4 +188,4 @@ def render_key_audit(audit: Audit, ctx: KeysContext) -> str:
         ],
         "properties": {"policy": audit.policy.to_dict(), "keysAudited": len(audit.keys)},
     }
-    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, ensure_ascii=False) + "\n"
+    return dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]})
