@@ -306,6 +306,11 @@ def append_private(path: str) -> TextIO:
     return os.fdopen(append_private_fd(path), "a", encoding="utf-8", errors="backslashreplace")
 
 
+def new_private_fd(path: str) -> int:
+    """:func:`open_new_private` as a raw descriptor (a drop-in for ``os.open(path, O_CREAT|O_EXCL, 0o600)``)."""
+    return _open_fd(path, append=False)
+
+
 def open_new_private(path: str) -> BinaryIO:
     """A file that must not exist yet (a rotated key is written here): created 0600 with ``O_EXCL``
     and ``O_NOFOLLOW``, or a stream the user named (``/dev/stdout``). Open it before making the key,
