@@ -5,8 +5,20 @@
 # spliced into the script, so no input can inject shell code).
 set -uo pipefail
 
+# Workflow-command data: %, CR and LF escaped, so that an input holding a line break cannot end the
+# annotation and start a command of its own.
+escape_data() {
+    local s=${1//%/%25}
+    s=${s//$'\r'/%0D}
+    printf '%s' "${s//$'\n'/%0A}"
+}
+# Every line copied into the job log that is not our own workflow command: a line starting with "::"
+# (after blanks) or holding "##[" would be run as one (::error, ::add-mask::, ::stop-commands::).
+neutralize() {
+    LC_ALL=C sed -e 's/^\([[:space:]]*\)::/\1\\x3a:/' -e 's/##\[/#\\x23[/g'
+}
 fail() {
-    echo "::error title=wvzscan::$1"
+    echo "::error title=wvzscan::$(escape_data "$1")"
     exit 2
 }
 
@@ -88,8 +100,10 @@ if [ "$mode" = repo ] && [ "$(git -C "$repo_dir" rev-parse --is-shallow-reposito
 else
     # The report directory may not exist yet (sarif-file: results/wvzscan.sarif).
     mkdir -p -- "$(dirname -- "$sarif")" || fail "cannot create the directory of sarif-file: $sarif"
-    echo "wvzscan ${args[*]}"
-    { "$venv/bin/wvzscan" "${args[@]}" 2>&1 1>&3 3>&- | tee "$errlog" >&2 3>&-; } 3>&1
+    printf 'wvzscan %s\n' "${args[*]}" | tr '\r' ' ' | neutralize
+    # stdout is --format github (our workflow commands, escaped by wvzscan); stderr is text that names
+    # files, so it is neutralized before it reaches the log.
+    { "$venv/bin/wvzscan" "${args[@]}" 2>&1 1>&3 3>&- | neutralize | tee "$errlog" >&2 3>&-; } 3>&1
     code=${PIPESTATUS[0]}
 fi
 

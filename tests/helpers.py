@@ -74,7 +74,9 @@ def run_cli(
     WVZSCAN_TEST_SUBPROCESS=1) runs ``python -m wvzscan`` with this checkout first on the path instead."""
     data = input.encode() if isinstance(input, str) else input
     if in_process is None:
-        in_process = not os.environ.get("WVZSCAN_TEST_SUBPROCESS")
+        # The process's own descriptors (/dev/stdout, /dev/fd/3, ...) exist only in a real process.
+        own_fds = any(d in a for a in args for d in ("/dev/std", "/dev/fd/", "/proc/self/fd"))
+        in_process = not own_fds and not os.environ.get("WVZSCAN_TEST_SUBPROCESS")
     if in_process:
         return _in_process(list(args), cwd, data, cli_env(env))
     p = subprocess.run(

@@ -230,3 +230,48 @@ def test_action_yml_structure(action: dict[str, Any]) -> None:
     env = runs["steps"][ids.index("scan")]["env"]
     for name in action["inputs"]:
         assert env[f"INPUT_{name.upper().replace('-', '_')}"] == f"${{{{ inputs.{name} }}}}"
+
+
+def test_hostile_names_cannot_steer_the_summary_or_the_log(tmp_path: Path) -> None:
+    """Paths, notes and errors from a hostile repository: no HTML comment, terminal escape, full key or
+    workflow command reaches the step summary or the annotations printed for the job log."""
+    key = make_key()
+    evil = "a\x1b]0;t\x07<!-- hide\n::error::forged ##[warning]x " + key
+    report = tmp_path / "r.json"
+    findings = [{"fingerprint": "f", "redacted": key[:8] + "…", "path": evil, "line": 1, "status": "unverified"}]
+    report.write_text(json.dumps({"findings": findings, "notes": [evil], "errors": [{"where": evil, "message": evil}]}))
+    stderr = tmp_path / "stderr"
+    stderr.write_text(f"wvzscan: error: {evil}\n")
+    summary = tmp_path / "summary.md"
+    summary.write_text("")
+    r = run_cli(
+        "github-summary", "--report", str(report), "--exit-code", "2", "--stderr", str(stderr),
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    md = summary.read_text()
+    for text in (md, r.out):
+        assert "\x1b" not in text and "\x07" not in text and key not in text and "##[" not in text
+    import re
+
+    assert "<!--" not in re.sub(r"`[^`]*`", "", md)  # outside code spans `<` is &lt;
+    assert all(
+        not line.lstrip().startswith("::") or line.startswith("::error title=wvzscan::") for line in r.out.splitlines()
+    )
+
+
+def test_summary_refuses_a_symlinked_summary_file(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "summary.md").symlink_to(victim)
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps({"findings": [], "errors": [], "notes": [], "stats": {}}))
+    r = run_cli(
+        "github-summary",
+        "--report",
+        str(report),
+        "--exit-code",
+        "0",
+        env={"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")},
+    )
+    assert r.code == 2 and "symbolic link" in r.err and victim.read_text() == "precious"

@@ -11,11 +11,7 @@ from collections.abc import Sequence
 import click
 
 from wvzscan import __version__
-from wvzscan.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_USAGE, WvzscanError
-
-# Kept for callers of the old names; the engine's error type and codes live in wvzscan.errors.
-UserError = WvzscanError
-__all__ = ["EXIT_FINDINGS", "EXIT_INCOMPLETE", "EXIT_USAGE", "UserError", "cli", "main"]
+from wvzscan.errors import WvzscanError
 
 
 class LazyGroup(click.Group):
@@ -78,7 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rv = cli.main(args=list(argv) if argv is not None else None, prog_name="wvzscan", standalone_mode=False)
     except WvzscanError as e:
-        click.echo(f"wvzscan: error: {e}", err=True)
+        from wvzscan.commands.common import say
+
+        say(f"error: {e}")
         return e.exit_code
     except click.ClickException as e:
         e.show()

@@ -1,7 +1,9 @@
 """Findings, scan results, fingerprints and redaction.
 
 A full key lives only in ``Finding.secret``; everything printed goes through ``to_dict``, which leaves
-it out unless the user asked for ``--show-secrets``.
+it out unless the user asked for ``--show-secrets``. Every other field a report shows (``to_dict``,
+``location``, ``state``) is someone else's text and is scrubbed: a file named after a key
+(``<key>.env``) or an API reason that echoes a key never shows it in full, even with ``--show-secrets``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-REDACT_KEEP = 8  # what Weavz itself shows as keyPrefix
+from wvzscan.output.redact import REDACT_KEEP, redact, scrub
+from wvzscan.output.terminal import fix_surrogates
+
+__all__ = ["REDACT_KEEP", "Finding", "Locator", "ScanError", "ScanResult", "fingerprint", "redact"]
+
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -20,8 +26,15 @@ def fingerprint(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def redact(key: str) -> str:
-    return key[:REDACT_KEEP] + "…"
+def shown(v: Any) -> Any:
+    """``v`` (a field a report shows: text, or a dict or list of them) with every key-shaped run scrubbed."""
+    if isinstance(v, str):
+        return scrub(fix_surrogates(v))
+    if isinstance(v, dict):
+        return {k: shown(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [shown(x) for x in v]
+    return v
 
 
 class Locator:
@@ -99,7 +112,7 @@ class Finding:
 
     def location(self) -> str:
         # Keys outside files (a commit or tag message) say where they are in extra["where"].
-        where = self.path or self.extra.get("where") or "<stdin>"
+        where = scrub(fix_surrogates(str(self.path or self.extra.get("where") or "<stdin>")))
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
@@ -115,7 +128,7 @@ class Finding:
             parts.append(f"name {self.extra['key_name']}")
         if self.revocation and self.revocation.get("result"):
             parts.append(f"revocation {self.revocation['result']}")
-        return ", ".join(parts)
+        return scrub(", ".join(parts))
 
     def identity(self) -> tuple[Any, ...]:
         """Same key at the same place: reported once."""
@@ -131,21 +144,21 @@ class Finding:
             d["secret"] = self.secret
         d.update(
             source=self.source,
-            path=self.path,
+            path=shown(self.path),
             line=self.line,
             column=self.column,
             commit=self.commit,
-            author=self.author,
-            email=self.email,
-            date=self.date,
+            author=shown(self.author),
+            email=shown(self.email),
+            date=shown(self.date),
             encoding=self.encoding,
             status=self.status,
-            status_reason=self.status_reason,
+            status_reason=shown(self.status_reason),
             scope=self.scope,
-            revocation=self.revocation,
+            revocation=shown(self.revocation),
         )
         for k, v in self.extra.items():
-            d.setdefault(k, v)
+            d.setdefault(k, shown(v))
         return d
 
 
@@ -157,7 +170,7 @@ class ScanError:
     message: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"where": self.where, "message": self.message}
+        return {"where": shown(self.where), "message": shown(self.message)}
 
 
 @dataclass

@@ -17,6 +17,7 @@ from wvzscan.errors import EXIT_FINDINGS, EXIT_USAGE, WvzscanError
 from wvzscan.finding import ScanResult
 from wvzscan.options import FAIL_ON, FailOn, ScanOptions
 from wvzscan.progress import Progress
+from wvzscan.reports import SCAN_FORMATS
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,10 @@ class CliOptions:
 
 
 def _parse_report(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    from wvzscan.report import FORMATS
-
     for v in values:
         fmt, sep, path = v.partition(":")
-        if not sep or not path or fmt not in FORMATS:
-            raise click.BadParameter(f"expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}, got {v!r}")
+        if not sep or not path or fmt not in SCAN_FORMATS:
+            raise click.BadParameter(f"expected FORMAT:FILE with FORMAT one of {', '.join(SCAN_FORMATS)}, got {v!r}")
     return values
 
 
@@ -63,7 +62,7 @@ _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option(
         "--format",
         "format_",
-        type=click.Choice(["text", "json", "jsonl", "sarif", "junit", "github"]),
+        type=click.Choice(SCAN_FORMATS),
         default="text",
         show_default=True,
         help="Report format on stdout (or in --output).",
@@ -136,7 +135,11 @@ def scan_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def say(msg: str) -> None:
-    click.echo(f"wvzscan: {msg}", err=True)
+    """One line on stderr, safe whatever ``msg`` holds: no full key, no control character, no terminal
+    escape, no GitHub workflow command (``output.terminal.safe_line``)."""
+    from wvzscan.output.terminal import safe_line
+
+    click.echo(f"wvzscan: {safe_line(msg)}", err=True)
 
 
 def finish(result: ScanResult, opts: CliOptions, command: str) -> int:
@@ -182,10 +185,10 @@ def _github_step_summary(result: ScanResult, opts: CliOptions, command: str, cod
     import json
 
     from wvzscan.commands import github_summary
-    from wvzscan.report import ReportContext, renderer
+    from wvzscan.reports import ReportContext, render_scan
 
     ctx = ReportContext(show_secrets=False, command=command, fail_on=opts.fail_on)
-    report = json.loads(renderer("json")(result, ctx))
+    report = json.loads(render_scan(result, "json", ctx))
     try:
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as f:
             f.write(github_summary.markdown(report, code, "wvzscan") + "\n")
@@ -196,18 +199,19 @@ def _github_step_summary(result: ScanResult, opts: CliOptions, command: str, cod
 def summarize_incomplete(result: ScanResult, report_on_stdout: bool) -> None:
     """Similar errors grouped (unless a text report on stdout lists them), then the way to a clean run."""
     from wvzscan.commands.summary import incomplete_summary
+    from wvzscan.output.terminal import safe_line
 
     for line in incomplete_summary(result, errors_shown=report_on_stdout):
-        click.echo(line, err=True)
+        click.echo(safe_line(line), err=True)
 
 
 def emit_reports(result: ScanResult, opts: CliOptions, command: str) -> None:
-    from wvzscan.report import ReportContext, renderer
+    from wvzscan.reports import ReportContext, render_scan
 
     to_terminal = opts.output is None and sys.stdout.isatty()
     color = to_terminal and "NO_COLOR" not in os.environ and opts.format == "text"
     ctx = ReportContext(show_secrets=opts.show_secrets, color=color, command=command, fail_on=opts.fail_on)
-    text = renderer(opts.format)(result, ctx)
+    text = render_scan(result, opts.format, ctx)
     if opts.output:
         write(opts.output, text)
     else:
@@ -215,13 +219,12 @@ def emit_reports(result: ScanResult, opts: CliOptions, command: str) -> None:
     plain = ReportContext(show_secrets=opts.show_secrets, command=command, fail_on=opts.fail_on)
     for spec in opts.reports:
         fmt, _, path = spec.partition(":")
-        write(path, renderer(fmt)(result, plain))
+        write(path, render_scan(result, fmt, plain))
 
 
 def write(path: str, text: str) -> None:
-    from wvzscan.report import write_private
+    """Every file a scan command writes goes through output.writer (no link followed, created 0600);
+    it raises WvzscanError (exit 2) for a path it refuses or cannot write."""
+    from wvzscan.output.writer import write_private
 
-    try:
-        write_private(path, text)
-    except OSError as e:
-        raise WvzscanError(f"cannot write {path}: {e.strerror}") from None
+    write_private(path, text)

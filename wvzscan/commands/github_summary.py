@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from wvzscan.errors import WvzscanError
+
 EXIT_MEANING = {
     0: "nothing to report under the --fail-on policy",
     1: "findings under the --fail-on policy",
@@ -27,16 +29,24 @@ MAX_SUMMARY = 512 * 1024
 ERROR_PREFIX = "wvzscan: error: "
 
 
-def _cell(v: Any) -> str:
-    """A Markdown table cell: pipes, backticks and line breaks cannot break the table."""
-    s = "" if v is None else str(v)
+def _plain(v: Any) -> str:
+    """One line of Markdown: pipes, backticks and line breaks cannot break a table, control characters
+    and terminal escapes are shown as escapes, no full key."""
+    from wvzscan.output.terminal import safe_line
+
+    s = "" if v is None else str(v).replace("\r", " ").replace("\n", " ")
     if len(s) > MAX_CELL:
         s = s[: MAX_CELL - 1] + "…"
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("\r", " ").replace("\n", " ")
+    return safe_line(s).replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
+
+
+def _cell(v: Any) -> str:
+    """A Markdown table cell or list item: also ``<`` cannot open HTML (``<!--`` would hide the rest)."""
+    return _plain(v).replace("<", "&lt;")
 
 
 def _code(v: Any) -> str:
-    s = _cell(v)
+    s = _plain(v)  # in a code span, HTML is not HTML (and an entity would show as it is)
     return f"`{s}`" if s else ""
 
 
@@ -142,8 +152,9 @@ def _table(findings: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _append(path: str, text: str) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(text)
+    from wvzscan.output.writer import append_text
+
+    append_text(path, text)
 
 
 def output_lines(outputs: dict[str, Any]) -> str:
@@ -163,8 +174,10 @@ def output_lines(outputs: dict[str, Any]) -> str:
 
 
 def _escape_command(s: str) -> str:
-    """Workflow command data: %, CR and LF are escaped (GitHub's toolkit does the same)."""
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Workflow command data: one line, no control character (``safe_line``), ``%`` escaped."""
+    from wvzscan.output.terminal import safe_line
+
+    return safe_line(s).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def read_errors(path: str | None) -> list[str]:
@@ -186,7 +199,6 @@ def read_errors(path: str | None) -> list[str]:
 @click.option("--stderr", "stderr_path", default=None, help="wvzscan's saved stderr: its errors go to the summary.")
 def github_summary_cmd(report_path: str, exit_code: int, title: str, sarif_file: str, stderr_path: str | None) -> None:
     """Write the job summary ($GITHUB_STEP_SUMMARY) and outputs ($GITHUB_OUTPUT) for a scan."""
-    from wvzscan.cli import UserError
 
     report: dict[str, Any] | None = None
     try:
@@ -196,7 +208,7 @@ def github_summary_cmd(report_path: str, exit_code: int, title: str, sarif_file:
     except FileNotFoundError:
         report = None  # wvzscan stopped before reporting (exit 2): the summary says so
     except (OSError, ValueError) as e:
-        raise UserError(f"cannot read the report {report_path}: {e}") from None
+        raise WvzscanError(f"cannot read the report {report_path}: {e}") from None
     c = counts(report)
     outputs = {**c, "exit-code": exit_code, "sarif-file": sarif_file}
     lines = output_lines(outputs)
@@ -206,13 +218,14 @@ def github_summary_cmd(report_path: str, exit_code: int, title: str, sarif_file:
         click.echo(f"::error title=wvzscan::{_escape_command(message)}")
     md = markdown(report, exit_code, title, errors)
     summary, output = os.environ.get("GITHUB_STEP_SUMMARY"), os.environ.get("GITHUB_OUTPUT")
+
     try:
         if summary:
             _append(summary, md + "\n")
         if output:
             _append(output, lines)
-    except OSError as e:
-        raise UserError(f"cannot write the GitHub summary or outputs: {e.strerror}") from None
+    except WvzscanError as e:
+        raise WvzscanError(f"the GitHub summary or outputs: {e}") from None
     if not summary and not output:
         click.echo(md, nl=False)
         click.echo(lines, nl=False)

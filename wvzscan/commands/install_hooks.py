@@ -15,6 +15,8 @@ from importlib import resources
 
 import click
 
+from wvzscan.errors import WvzscanError
+
 HOOKS = ("pre-commit", "pre-push")
 MARKER = b"# wvzscan-hook:"  # every version of our hooks carries it: such a hook is ours to update
 PRE_COMMIT_FRAMEWORK = b"pre-commit.com"
@@ -27,18 +29,17 @@ def hook_script(name: str) -> bytes:
 
 def hooks_dir(repo: str) -> str:
     """The folder git runs hooks from, for the repository at ``repo``."""
-    from wvzscan.cli import UserError
 
     try:
         p = subprocess.run(
             ["git", "rev-parse", "--git-path", "hooks"], cwd=repo, capture_output=True, text=True, check=False
         )
     except FileNotFoundError:
-        raise UserError("git is not installed or not on PATH") from None
+        raise WvzscanError("git is not installed or not on PATH") from None
     except NotADirectoryError:
-        raise UserError(f"not a directory: {repo}") from None
+        raise WvzscanError(f"not a directory: {repo}") from None
     if p.returncode != 0:
-        raise UserError(f"not a git repository: {repo}")
+        raise WvzscanError(f"not a git repository: {repo}")
     # Relative answers (core.hooksPath = .githooks) are relative to where git was run.
     return os.path.normpath(os.path.join(repo, p.stdout.strip()))
 
@@ -118,10 +119,9 @@ def install_hooks_cmd(repo: str, hooks: tuple[str, ...], force: bool) -> None:
     pre-commit runs `wvzscan staged`, pre-push runs `wvzscan push`. core.hooksPath is honoured.
     Running it again is harmless; an existing hook that is not wvzscan's is left alone unless --force.
     """
-    from wvzscan.cli import UserError
 
     if not os.path.isdir(repo):
-        raise UserError(f"no such directory: {repo}")
+        raise WvzscanError(f"no such directory: {repo}")
     directory = hooks_dir(repo)
     plans = plan(directory, hooks or HOOKS)
     conflicts = [p for p in plans if p.action == "conflict"]
@@ -131,7 +131,7 @@ def install_hooks_cmd(repo: str, hooks: tuple[str, ...], force: bool) -> None:
         hint = "pass --force to replace them (the old hooks are kept as *.wvzscan-backup)"
         if any(p.detail == FRAMEWORK_HOOK for p in conflicts):
             hint += ", or add wvzscan to .pre-commit-config.yaml instead (see the README)"
-        raise UserError(f"nothing installed: {hint}")
+        raise WvzscanError(f"nothing installed: {hint}")
     try:
         os.makedirs(directory, exist_ok=True)
         for p in plans:
@@ -146,7 +146,7 @@ def install_hooks_cmd(repo: str, hooks: tuple[str, ...], force: bool) -> None:
             verb = "installed" if p.action in ("install", "conflict") else "updated"
             click.echo(f"{p.name}: {verb} at {p.path}" + (f" ({p.detail})" if p.detail else ""))
     except OSError as e:
-        raise UserError(f"cannot write hooks in {directory}: {e.strerror}") from None
+        raise WvzscanError(f"cannot write hooks in {directory}: {e.strerror}") from None
 
 
 def _backups(path: str) -> list[str]:
@@ -187,10 +187,9 @@ def uninstall_hooks_cmd(repo: str, hooks: tuple[str, ...]) -> int:
     A hook that is not wvzscan's is left alone. A hook that `install-hooks --force` set aside
     (*.wvzscan-backup) is put back in its place.
     """
-    from wvzscan.cli import UserError
 
     if not os.path.isdir(repo):
-        raise UserError(f"no such directory: {repo}")
+        raise WvzscanError(f"no such directory: {repo}")
     directory = hooks_dir(repo)
     try:
         for name in hooks or HOOKS:
@@ -209,5 +208,5 @@ def uninstall_hooks_cmd(repo: str, hooks: tuple[str, ...]) -> int:
             else:
                 click.echo(f"{name}: removed from {path}")
     except OSError as e:
-        raise UserError(f"cannot change hooks in {directory}: {e.strerror}") from None
+        raise WvzscanError(f"cannot change hooks in {directory}: {e.strerror}") from None
     return 0

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from wvzscan.errors import EXIT_INCOMPLETE, WvzscanError
+from wvzscan.reports import KEY_AUDIT_FORMATS, KEY_LIST_FORMATS
 
 if TYPE_CHECKING:
     from wvzscan.hygiene import Audit, Policy
@@ -45,18 +46,17 @@ def _admin_key() -> str:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from wvzscan.report import write_private
+        from wvzscan.output.writer import write_private  # no link followed, created 0600
 
-        try:
-            write_private(output, text)
-        except OSError as e:
-            raise WvzscanError(f"cannot write {output}: {e.strerror}") from None
+        write_private(output, text)
     else:
         click.echo(text, nl=False)
 
 
 def _say(msg: str) -> None:
-    click.echo(f"wvzscan: {msg}", err=True)
+    from wvzscan.commands.common import say
+
+    say(msg)
 
 
 def _listing(api_url: str | None, ca_bundle: str | None) -> tuple[Audit, str]:
@@ -74,11 +74,11 @@ def _listing(api_url: str | None, ca_bundle: str | None) -> tuple[Audit, str]:
 
 def _list(format_: str, output: str | None, api_url: str | None, ca_bundle: str | None) -> int:
     from wvzscan.hygiene.listing import admin_key_id
-    from wvzscan.report.keys import KeysContext, render_list
+    from wvzscan.reports import KeysContext, render_key_list
 
     listing, admin = _listing(api_url, ca_bundle)
     ctx = KeysContext(color=False, admin_key_id=admin_key_id(listing.keys, admin, listing.now))
-    _emit(render_list(listing, format_, ctx), output)
+    _emit(render_key_list(listing, format_, ctx), output)
     if listing.errors:
         if format_ != "text" or output:
             _say(f"the key list is incomplete: {listing.errors[0].where}: {listing.errors[0].message}")
@@ -89,7 +89,7 @@ def _list(format_: str, output: str | None, api_url: str | None, ca_bundle: str 
 _LIST_FORMAT = click.option(
     "--format",
     "format_",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(KEY_LIST_FORMATS),
     default="text",
     show_default=True,
     help="Output format.",
@@ -158,7 +158,7 @@ def _days_option(name: str, what: str) -> Callable[[Callable[..., Any]], Callabl
 @click.option(
     "--format",
     "format_",
-    type=click.Choice(["text", "json", "sarif", "junit", "github", "markdown"]),
+    type=click.Choice(KEY_AUDIT_FORMATS),
     default="text",
     show_default=True,
     help="Report format on stdout (or in --output).",
@@ -209,7 +209,7 @@ def audit_cmd(
     from wvzscan.hygiene import audit_keys
     from wvzscan.hygiene.listing import admin_key_id
     from wvzscan.leakjoin import Leak, LeakFileError, join_leaks, load_leaks
-    from wvzscan.report.keys import KeysContext, render_audit
+    from wvzscan.reports import KeysContext, render_key_audit
 
     policy = load_policy(config)
     policy = dataclasses.replace(
@@ -248,7 +248,7 @@ def audit_cmd(
                 "this is the key in WEAVZ_API_KEY: key administration needs org-wide access, so give it to no "
                 f'service, and exempt it in the config ([keys.exempt] {name} = ["org-wide-key"])'
             )
-    _emit(render_audit(audit, format_, ctx), output)
+    _emit(render_key_audit(audit, format_, ctx), output)
     code = audit.exit_code(fail_on, allow_incomplete)
     if (audit.errors or audit.warnings) and (format_ != "text" or output):
         first = (audit.errors or audit.warnings)[0]

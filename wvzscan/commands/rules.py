@@ -16,6 +16,7 @@ import os
 import click
 
 from wvzscan import __version__, detect
+from wvzscan.errors import WvzscanError
 
 # Entropy floor in bits per character over the whole match (`wvz_` included), as both tools compute
 # it. Random bodies of every plausible shape score above it (lowest seen in 20,000 random keys:
@@ -149,7 +150,6 @@ def kingfisher(api_url: str) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the rule file to FILE.")
 def rules_cmd(format_: str, api_url: str | None, output: str | None) -> None:
     """Print the Weavz key detector as a rule for gitleaks or Kingfisher."""
-    from wvzscan.cli import UserError
 
     if format_ == "gitleaks":
         text = gitleaks()
@@ -160,7 +160,7 @@ def rules_cmd(format_: str, api_url: str | None, output: str | None) -> None:
         try:
             url = check_base_url(api_url or os.environ.get("WEAVZ_API_URL") or "https://api.weavz.io")
         except ConfigError as e:
-            raise UserError(str(e)) from None
+            raise WvzscanError(str(e)) from None
         text = kingfisher(url)
     if output is None:
         click.echo(text, nl=False)
@@ -169,4 +169,4 @@ def rules_cmd(format_: str, api_url: str | None, output: str | None) -> None:
         with open(output, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as e:
-        raise UserError(f"cannot write {output}: {e.strerror}") from None
+        raise WvzscanError(f"cannot write {output}: {e.strerror}") from None

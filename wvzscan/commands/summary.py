@@ -86,7 +86,7 @@ def group_errors(errors: Iterable[_Error], shown: int = SHOWN_PER_GROUP) -> list
 
 
 def _group_line(g: ErrorGroup) -> str:
-    from wvzscan.report import printable  # paths and messages are someone else's text
+    from wvzscan.output.terminal import escape_line as printable  # paths and messages are someone else's text
 
     if g.count == 1:
         return f"wvzscan: {printable(g.wheres[0])}: {printable(g.message)}"

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Collection
 
 REDACT_KEEP = 8  # what Weavz itself shows as keyPrefix
 # The prefix in any case, then the longest body a key can have: a key glued to other text is still cut.
-_KEYISH = re.compile(r"(?i:wvz_)[A-Za-z0-9_-]{5,}")  # 8 characters or fewer: already as short as redact() makes it
+# A run of at most REDACT_KEEP characters shows nothing more than a redacted key does (``wvz_abcd…``):
+# it is left alone, so that scrubbing is idempotent.
+_KEYISH = re.compile(rf"(?i:wvz_)[A-Za-z0-9_-]{{{REDACT_KEEP - 4 + 1},}}")
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -31,12 +34,17 @@ def register(secret: str) -> None:
             _secrets.add(secret)
 
 
-def scrub(text: str) -> str:
-    """``text`` with every key-shaped run and every registered secret redacted."""
+def scrub(text: str, keep: Collection[str] = ()) -> str:
+    """``text`` with every key-shaped run and every registered secret redacted.
+
+    ``keep``: keys the user asked to see in full (``--show-secrets``: the keys a report found); a
+    key-shaped run equal to one of them is left as it is, anything else (a key glued to other text,
+    a key the report did not find) is still cut.
+    """
     if _secrets:
         for s in sorted(_secrets, key=len, reverse=True):
-            if s in text:
+            if s in text and s not in keep:
                 text = text.replace(s, redact(s))
     if "wvz_" in text.lower():
-        text = _KEYISH.sub(lambda m: redact(m.group(0)), text)
+        text = _KEYISH.sub(lambda m: m.group(0) if m.group(0) in keep else redact(m.group(0)), text)
     return text

@@ -15,7 +15,6 @@ import datetime as dt
 import errno
 import json
 import os
-import stat
 from typing import Any, Literal
 
 from wvzscan.errors import WvzscanError
@@ -31,38 +30,16 @@ _STREAMS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")  # named
 def open_journal_file(path: str) -> int:
     """An fd to append journal lines to ``path``; WvzscanError (exit 2) when it must not be written.
 
-    A new file is created 0600; an existing regular file must be the user's own and is narrowed to
-    0600; a symlink is refused (O_NOFOLLOW) unless it is one of the stream names (/dev/stderr,
-    /dev/fd/N); pipes and character devices are written as streams and never chmodded.
+    The one writer decides (``output.writer.append_private_fd``): a new file is created 0600; an
+    existing one must be a regular file of the user's with one link (then narrowed to 0600); a
+    symlink is refused; a stream the user named (/dev/stderr, /dev/fd/N, a pipe) is written as one.
     """
-    stream_name = path.startswith(_STREAMS) and ".." not in path.split("/")
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-    if not stream_name:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
+    from wvzscan.output.writer import append_private_fd
+
     try:
-        fd = os.open(path, flags, 0o600)
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise WvzscanError(f"audit log {path} is a symbolic link; refusing to write through it") from None
-        raise WvzscanError(f"cannot open audit log {path}: {e.strerror or e}") from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISREG(st.st_mode) and not stream_name:
-            if st.st_uid != os.geteuid():
-                raise WvzscanError(f"audit log {path} belongs to another user; refusing to append to it")
-            if st.st_nlink > 1:
-                raise WvzscanError(f"audit log {path} has other hard links; refusing to append to it")
-            if st.st_mode & 0o077:
-                os.fchmod(fd, 0o600)
-        elif not (stream_name or stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode)):
-            raise WvzscanError(f"audit log {path} is not a regular file, a pipe or a terminal")
-    except OSError as e:
-        os.close(fd)
-        raise WvzscanError(f"cannot open audit log {path}: {e.strerror or e}") from None
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+        return append_private_fd(path)
+    except WvzscanError as e:
+        raise WvzscanError(f"audit log: {e}") from None
 
 
 class Journal:

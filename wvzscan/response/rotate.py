@@ -50,16 +50,14 @@ def rotated_name(name: str | None, today: dt.date) -> str:
 
 
 def create_key_file(path: str) -> int:
-    """The file for the new key, created 0600 (never through a link, never over an existing file)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    """The file for the new key, created 0600 by the one writer (never through a link, never over an
+    existing file; a stream the user named, such as /dev/stdout, is written as one)."""
+    from wvzscan.output.writer import new_private_fd
+
     try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise WvzscanError(f"--output {path} already exists; give a new file (it will hold the new key)") from None
-    except OSError as e:
-        raise WvzscanError(f"cannot create {path}: {e.strerror}") from None
-    os.fchmod(fd, 0o600)
-    return fd
+        return new_private_fd(path)
+    except WvzscanError as e:
+        raise WvzscanError(f"--output (the file for the new key): {e}") from None
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,20 @@
-"""Human report: one entry per key (worst first), its first appearance, then every location."""
+"""Human reports. Scans: one entry per key (worst first), its first appearance, then every location.
+`keys`: a table of the organization's keys; `keys audit`: findings per key, worst first.
+
+Every field that is someone else's text (paths, authors, key names, reasons, errors) goes through
+``printable`` (``escape_line``): one line, no control character, no terminal escape.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from wvzscan.finding import Finding, ScanResult
-from wvzscan.report import ReportContext, printable
+from wvzscan.output.terminal import escape_line as printable
+from wvzscan.reports import KeysContext, ReportContext
+
+if TYPE_CHECKING:
+    from wvzscan.hygiene import Audit, AuditFinding
 
 _STATUS_RANK = {"live": 0, "unknown": 1, "unverified": 2, "invalid": 3}
 
@@ -40,6 +51,10 @@ def _where(f: Finding) -> str:
     return printable(s)
 
 
+def _status(s: object) -> str:
+    return printable(str(s))
+
+
 def _size(n: int) -> str:
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -60,9 +75,10 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         shown = key if ctx.show_secrets else first.redacted
         status = first.status
         colour = "1;31" if status in ("live", "unknown", "unverified") else "32"
-        head = f"{paint(shown, '1')}  {paint(status, colour)}"
+        head = f"{paint(shown, '1')}  {paint(_status(status), colour)}"
         if first.scope:
-            head += f" ({first.scope}-wide)" if first.scope == "org" else f" ({first.scope}-scoped)"
+            scope = _status(first.scope)
+            head += f" ({scope}-wide)" if first.scope == "org" else f" ({scope}-scoped)"
         if first.extra.get("key_name"):
             head += f"  name: {printable(str(first.extra['key_name']))}"
         if first.status_reason:
@@ -74,9 +90,9 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
             out.append(f"  also        {_where(f)}")
         rev = first.revocation
         if rev:
-            line = f"  revocation  {rev.get('result')}"
+            line = f"  revocation  {_status(rev.get('result'))}"
             if rev.get("key_id"):
-                line += f" (key id {rev['key_id']})"
+                line += f" (key id {_status(rev['key_id'])})"
             if rev.get("reason"):
                 line += f": {printable(str(rev['reason']))}"
             out.append(line)
@@ -103,4 +119,58 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
     if result.errors:
         summary += f"; {len(result.errors)} could not be read or checked (scan incomplete)"
     out.append(paint(summary, "1"))
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# `keys`: the organization's keys
+
+
+def render_key_list(audit: Audit, ctx: KeysContext) -> str:
+    from wvzscan.reports._keys import COLUMNS, list_footer, rows
+
+    table = rows(audit.keys, ctx)
+    foot = list_footer(audit, ctx)
+    widths = [max(len(c), *(len(r[i]) for r in table)) if table else len(c) for i, c in enumerate(COLUMNS)]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(COLUMNS, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    return "\n".join(lines + foot) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# `keys audit`
+
+
+def render_key_audit(audit: Audit, ctx: KeysContext) -> str:
+    from wvzscan.hygiene import key_label
+    from wvzscan.reports._keys import COLOUR, paint, policy_line, scope_label, summary
+
+    on = ctx.color
+    by_key: dict[str, list[AuditFinding]] = {}
+    for f in audit.findings:
+        by_key.setdefault(f.key_id, []).append(f)
+    keys = {k.id: k for k in audit.keys}
+    out: list[str] = []
+    width = max((len(f.rule_id) for f in audit.findings), default=0)
+    for key_id, fs in by_key.items():  # findings are sorted worst first, so keys are too
+        k = keys[key_id]
+        head = (
+            f"{paint(on, printable(k.name or '(no name)'), '1')}  {printable(k.key_prefix or '-')}…  {printable(k.id)}"
+        )
+        head += f"  {scope_label(k)}"
+        if ctx.admin_key_id == key_id:
+            head += "  (the key in WEAVZ_API_KEY)"
+        out.append(head)
+        for f in fs:
+            sev = paint(on, f.severity.ljust(8), COLOUR[f.severity])
+            label = key_label(k) + " "
+            msg = f.message[len(label) :] if f.message.startswith(label) else f.message  # the head names the key
+            out.append(f"  {sev}  {f.rule_id.ljust(width)}  {printable(msg)}")
+            out.append(f"  {'':8}  {'':{width}}  fix: {printable(f.fix)}")
+        out.append("")
+    out += [paint(on, f"warning: {printable(w.where)}: {printable(w.message)}", "33") for w in audit.warnings]
+    out += [paint(on, f"note: {printable(n)}", "33") for n in audit.notes]
+    out += [paint(on, f"error: {printable(e.where)}: {printable(e.message)}", "31") for e in audit.errors]
+    out.append(paint(on, printable(summary(audit)), "1"))
+    out.append(printable(policy_line(audit)))
     return "\n".join(out) + "\n"
