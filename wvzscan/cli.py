@@ -286,38 +286,42 @@ def _config_root(paths: tuple[str, ...]) -> str:
 
 
 def _check_paths(paths: tuple[str, ...]) -> None:
-    for p in paths:
-        if p == "-":
-            continue
-        try:
-            os.lstat(p)
-        except FileNotFoundError:
-            raise UserError(f"no such file or directory: {p}") from None
-        except OSError as e:  # EACCES on a parent folder, ENAMETOOLONG, ...
-            raise UserError(f"cannot access {p}: {e.strerror or e}") from None
+    from wvzscan.sources.files import check_paths
+
+    check_paths(paths)
 
 
 @cli.command("dir")
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--respect-gitignore", is_flag=True, help="Skip what the repository's .gitignore files ignore.")
 @scan_options
-def dir_cmd(paths: tuple[str, ...], opts: ScanOptions) -> None:
+def dir_cmd(paths: tuple[str, ...], respect_gitignore: bool, opts: ScanOptions) -> None:
     """Scan files and directory trees (default: .); `-` reads standard input."""
+    from wvzscan.sources.files import refuse_unusable
+
     paths = paths or (".",)
     _check_paths(paths)
-    run_scan(opts, _config_root(paths), "dir", functools.partial(_produce_files, paths, opts))
+    refuse_unusable(paths, opts.exclude, respect_gitignore)
+    produce = functools.partial(_produce_files, paths, opts, respect_gitignore=respect_gitignore)
+    run_scan(opts, _config_root(paths), "dir", produce)
 
 
-def _produce_files(paths: tuple[str, ...], opts: ScanOptions, scanner: Any, result: Any) -> None:
+def _produce_files(
+    paths: tuple[str, ...], opts: ScanOptions, scanner: Any, result: Any, respect_gitignore: bool = False
+) -> None:
     from wvzscan.parallel import scan_files
     from wvzscan.progress import Progress
     from wvzscan.sources.files import FileOptions, FileWalker, read_stdin
 
     cfg = opts.extra["config"]
-    walker = FileWalker(result, FileOptions(tuple(cfg.exclude), cfg.max_file_size, _config_root(paths)))
+    root = _config_root(paths)
+    walker = FileWalker(result, FileOptions(tuple(cfg.exclude), cfg.max_file_size, root, respect_gitignore))
     progress = Progress.for_terminal(opts.quiet)
     files = [p for p in paths if p != "-"]
     if "-" in paths:
-        scanner.scan(read_stdin())
+        chunk = read_stdin(cfg.max_file_size, result)
+        if chunk is not None:
+            scanner.scan(chunk)
     scan_files(walker.tasks(files), scanner, progress)
     progress.done()
 
