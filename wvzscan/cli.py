@@ -138,7 +138,7 @@ Producer = Callable[[Any, Any], None]  # (Scanner, ScanResult) -> None
 def collect(opts: ScanOptions, root: str, produce: Producer, use_baseline: bool = True) -> Any:
     """Config, scan, suppressions: the part every scan command shares. Returns the ScanResult."""
     from wvzscan import config as config_mod
-    from wvzscan import detect, policy
+    from wvzscan import detect, suppress
     from wvzscan.finding import ScanResult
     from wvzscan.scan import Scanner
 
@@ -151,33 +151,34 @@ def collect(opts: ScanOptions, root: str, produce: Producer, use_baseline: bool 
     baseline = None
     if opts.baseline and use_baseline:
         try:
-            baseline = policy.load_baseline(opts.baseline)
-        except policy.BaselineError as e:
+            baseline = suppress.load_baseline(opts.baseline)
+        except suppress.BaselineError as e:
             raise UserError(str(e)) from None
     cfg.exclude.extend(opts.exclude)
     if opts.max_file_size is not None:
         if opts.max_file_size <= 0:
             raise UserError("--max-file-size must be a positive number of bytes")
-        cfg.max_file_size = opts.max_file_size
+        cfg.max_file_size = config_mod.check_bound("max_file_size", opts.max_file_size, "--max-file-size")
     opts.extra["config"] = cfg
+    cfg.include_examples = opts.include_examples or cfg.include_examples
     rules = detect.Rules(
         min_entropy=cfg.min_entropy,
-        include_examples=opts.include_examples or cfg.include_examples,
+        include_examples=cfg.include_examples,
         decode=frozenset(cfg.decode),
         archives=cfg.archives,
     )
-    result = ScanResult()
+    result = ScanResult(settings=config_mod.changed_settings(cfg))
     scanner = Scanner(result, rules, inline_allow=not opts.no_inline_allow)
     started = time.monotonic()
     produce(scanner, result)
     result.seconds = time.monotonic() - started
-    policy.apply_suppressions(result, cfg, baseline)
+    suppress.apply_suppressions(result, cfg, baseline)
     return result
 
 
 def run_scan(opts: ScanOptions, root: str, command: str, produce: Producer) -> NoReturn:
     """The shared pipeline for every scan command; exits with the interface's code."""
-    from wvzscan import policy
+    from wvzscan import suppress
 
     if opts.extra.get("baseline_mode"):
         _write_baseline(collect(opts, root, produce, use_baseline=False), opts)
@@ -186,7 +187,7 @@ def run_scan(opts: ScanOptions, root: str, command: str, produce: Producer) -> N
     if opts.verify or opts.revoke:
         response_code = respond(result, opts)
     emit_reports(result, opts, command)
-    code = policy.exit_code(result, opts.fail_on, opts.allow_incomplete)
+    code = suppress.exit_code(result, opts.fail_on, opts.allow_incomplete)
     # A revocation that was asked for and failed is exit 2 (interface.md), whatever was found.
     if response_code == EXIT_USAGE:
         code = EXIT_USAGE
@@ -369,9 +370,9 @@ def baseline_cmd(paths: tuple[str, ...], history: bool, opts: ScanOptions) -> No
 
 
 def _write_baseline(result: Any, opts: ScanOptions) -> NoReturn:
-    from wvzscan import policy
+    from wvzscan import suppress
 
-    doc = policy.baseline_document(result.findings)
+    doc = suppress.baseline_document(result.findings)
     if opts.output:
         _write(opts.output, doc)
     else:

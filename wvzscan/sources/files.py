@@ -359,10 +359,9 @@ class FileWalker:
                 continue
             if is_dir and name == GIT_DIR and is_repository(entry.path):
                 continue  # git's own folder: its history is `wvzscan repo`'s to scan
-            if spec is not None:
-                if spec.match_file(match + "/" if is_dir else match):
-                    skipped["excluded"] += 1
-                    continue
+            if spec is not None and spec.match_file(match + "/" if is_dir else match):
+                skipped["excluded"] += 1
+                continue
             if frame.layers and _ignored(frame.layers, name, is_dir):
                 skipped["ignored by .gitignore"] += 1
                 continue
