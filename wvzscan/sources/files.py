@@ -275,14 +275,18 @@ def read_stdin(max_size: int = DEFAULT_MAX_FILE_SIZE, result: ScanResult | None 
 # --- the walk --------------------------------------------------------------------------------------
 
 
-@dataclass
 class _Frame:
-    """A folder being listed: its entries still to visit, and where it is for each kind of path."""
+    """A folder being listed: its entries still to visit, and where it is for each kind of path.
 
-    entries: Iterator[os.DirEntry[str]]
-    rel: str  # as reports show it
-    match: str  # relative to the root excludes are written for
-    layers: tuple[_Layer, ...]  # .gitignore files in force (--respect-gitignore)
+    A plain class, not a dataclass: this module is imported by every `staged` hook run."""
+
+    __slots__ = ("entries", "layers", "match", "rel")
+
+    def __init__(self, entries: Iterator[os.DirEntry[str]], rel: str, match: str, layers: tuple[_Layer, ...]) -> None:
+        self.entries = entries
+        self.rel = rel  # as reports show it
+        self.match = match  # relative to the root excludes are written for
+        self.layers = layers  # .gitignore files in force (--respect-gitignore)
 
 
 class FileWalker:
