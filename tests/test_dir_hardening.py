@@ -85,11 +85,12 @@ def test_settings_that_differ_from_the_defaults_are_data_on_the_result(tmp_path:
 @pytest.mark.parametrize(
     ("toml", "needles"),
     [
-        ("min_entrpy = 2\n", ("unknown setting 'min_entrpy'", "did you mean 'min_entropy'")),
-        ("[exclud]\nx = 1\n", ("unknown table [exclud]", "did you mean 'exclude'")),
-        ("[archives]\ndepth = 1\n", ("unknown table [archives]",)),
-        ("[key]\nrotation_days = 1\n", ("unknown table [key]", "did you mean 'keys'")),
-        ("zzz = 1\n", ("unknown setting 'zzz'",)),
+        ("min_entrpy = 2\n", ("unknown setting(s): min_entrpy (did you mean 'min_entropy'?)",)),
+        ("[exclud]\nx = 1\n", ("unknown table(s): [exclud] (did you mean 'exclude'?)",)),
+        ("[archives]\ndepth = 1\n", ("unknown table(s): [archives]",)),
+        ("[key]\nrotation_days = 1\n", ("unknown table(s): [key] (did you mean 'keys'?)",)),
+        ("zzz = 1\n", ("unknown setting(s): zzz",)),
+        ("exlude = []\nmax_file_sise = 300\n", ("'exclude' for 'exlude'", "'max_file_size' for 'max_file_sise'")),
     ],
 )
 def test_unknown_settings_and_tables_are_errors_with_a_hint(tmp_path: Path, toml: str, needles: tuple[str]) -> None:

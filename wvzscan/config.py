@@ -167,18 +167,23 @@ def check_bound(name: str, value: Any, where: str) -> Any:
 def _refuse_unknown(table: dict[str, Any], known: set[str], path: str) -> None:
     """Unknown settings and unknown tables are errors (a typo must not pass as "no setting"),
     with the closest known name as a hint."""
-    for k in sorted(table):
-        v = table[k]
-        if isinstance(v, dict):
-            if k not in TABLES:
-                raise ConfigError(f"{path}: unknown table [{k}]{_hint(k, TABLES | known)}")
-        elif k not in known:
-            raise ConfigError(f"{path}: unknown setting {k!r}{_hint(k, known | TABLES)}")
+    tables = sorted(k for k, v in table.items() if isinstance(v, dict) and k not in TABLES)
+    if tables:
+        hints = _hints(tables, TABLES | known)
+        raise ConfigError(f"{path}: unknown table(s): {', '.join(f'[{t}]' for t in tables)}{hints}")
+    unknown = sorted(k for k, v in table.items() if not isinstance(v, dict) and k not in known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}{_hints(unknown, known | TABLES)}")
 
 
-def _hint(name: str, names: set[str] | frozenset[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def _hints(names: list[str], choices: set[str] | frozenset[str]) -> str:
+    """`` (did you mean 'min_entropy'?)`` for the names that are close to a known one."""
+    said = []
+    for name in names:
+        close = difflib.get_close_matches(name, sorted(choices - {name}), n=1, cutoff=0.6)
+        if close:
+            said.append(f"{close[0]!r}" if len(names) == 1 else f"{close[0]!r} for {name!r}")
+    return f" (did you mean {', '.join(said)}?)" if said else ""
 
 
 def changed_settings(cfg: Config) -> dict[str, SettingValue]:
