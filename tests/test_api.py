@@ -32,7 +32,7 @@ def test_scan_paths_reads_stdin_within_the_size_limit() -> None:
     data = f"token {key}\n".encode()
     result = api.scan_paths(["-"], stdin=io.BytesIO(data))
     assert [(f.secret, f.source) for f in result.findings] == [(key, "stdin")]
-    small = api.scan_paths(["-"], ScanOptions(max_file_size=8), stdin=io.BytesIO(data))
+    small = api.scan_paths(["-"], ScanOptions(max_file_size=256), stdin=io.BytesIO(data + b"x" * 256))
     assert small.findings == [] and small.skipped["over max_file_size"] == 1
 
 

@@ -131,7 +131,10 @@ def test_paths_relative_to_scan_root(tmp_path: Path) -> None:
 
 def test_git_folders_skipped_and_dir_symlinks_not_followed(tmp_path: Path) -> None:
     key = make_key()
-    (tmp_path / ".git").mkdir()
+    # git's own folder (a HEAD and an object store): skipped. One that is not a repository is
+    # scanned (test_a_git_folder_that_is_no_repository_is_scanned).
+    (tmp_path / ".git" / "objects").mkdir(parents=True)
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (tmp_path / ".git" / "config").write_text(key)
     (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
     (tmp_path / "real.txt").write_text(key)

@@ -48,10 +48,12 @@ def scan_paths(
     options: ScanOptions = DEFAULTS,
     *,
     stdin: BinaryIO | None = None,
+    respect_gitignore: bool = False,
     progress: Progress | None = None,
 ) -> ScanResult:
-    """Files and directory trees; ``-`` among ``paths`` reads ``stdin`` (a binary stream)."""
-    return run(PathsSource.checked(paths, stdin), options, progress=progress)
+    """Files and directory trees; ``-`` among ``paths`` reads ``stdin`` (a binary stream);
+    ``respect_gitignore`` skips (and counts) what the repository's .gitignore files ignore."""
+    return run(PathsSource.checked(paths, stdin, respect_gitignore), options, progress=progress)
 
 
 def scan_repository(

@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from wvzscan.errors import WvzscanError
+
 DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
 ENCODINGS = ("base64", "url", "json-escape", "utf-16")
+# A config file is a few KB; anything bigger than this is not one (and is not read whole).
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+_MiB = 1024 * 1024
+
+# Every number a config (or a pull request adding one) can set, bounded: a value outside its range
+# would switch detection off in all but name (min_entropy = 99 drops every key). One line a setting.
+# name: (lowest, highest, unit shown in the error)
+BOUNDS: dict[str, tuple[float, float, str]] = {
+    "max_file_size": (256, 4096 * _MiB, "bytes"),
+    "min_entropy": (0.0, 3.0, "bits per character"),
+    "archive_depth": (0, 10, "levels"),
+    "archive_max_bytes": (64 * 1024, 16384 * _MiB, "bytes"),
+    "archive_max_ratio": (2, 1_000_000, ""),
+    "archive_max_entries": (1, 10_000_000, ""),
+}
+# Tables (sections) a config may hold besides its settings; [[allow]] is a list of tables.
+TABLES = frozenset({"keys"})
+
+SettingValue = int | float | bool | str | list[str]
 
 
 @dataclass(frozen=True)
@@ -22,8 +44,8 @@ class ArchiveLimits:
     max_entries: int = 100_000  # members (rows for SQLite) read from one archive
 
 
-class ConfigError(Exception):
-    pass
+class ConfigError(WvzscanError):
+    """A config that cannot be used as written: one clear line, exit 2."""
 
 
 @dataclass(frozen=True)
@@ -97,12 +119,14 @@ def parse(table: dict[str, Any], path: str) -> Config:
         )
     size = table.get("max_file_size", DEFAULT_MAX_FILE_SIZE)
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        raise ConfigError(f"{path}: max_file_size must be a positive number of bytes")
-    cfg.max_file_size = size
+        raise ConfigError(f"{path}: max_file_size must be a positive number of bytes{_range('max_file_size')}")
+    cfg.max_file_size = check_bound("max_file_size", size, path)
     ent = table.get("min_entropy")
     if ent is not None and (not isinstance(ent, (int, float)) or isinstance(ent, bool) or ent < 0):
-        raise ConfigError(f"{path}: min_entropy must be a non-negative number (bits per character)")
-    cfg.min_entropy = float(ent) if ent is not None else None
+        raise ConfigError(
+            f"{path}: min_entropy must be a non-negative number (bits per character){_range('min_entropy')}"
+        )
+    cfg.min_entropy = float(check_bound("min_entropy", ent, path)) if ent is not None else None
     examples = table.get("include_examples", False)
     if not isinstance(examples, bool):
         raise ConfigError(f"{path}: include_examples must be true or false")
@@ -116,13 +140,76 @@ def parse(table: dict[str, Any], path: str) -> Config:
         value = table.get(key, getattr(ArchiveLimits, attr))
         if not isinstance(value, int) or isinstance(value, bool) or value < (0 if attr == "depth" else 1):
             what = "a non-negative" if attr == "depth" else "a positive"
-            raise ConfigError(f"{path}: {key} must be {what} whole number")
-        limits[attr] = value
+            raise ConfigError(f"{path}: {key} must be {what} whole number{_range(key)}")
+        limits[attr] = check_bound(key, value, path)
     cfg.archives = ArchiveLimits(**limits)
-    unknown = {k for k, v in table.items() if k not in known and not isinstance(v, dict)}
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    _refuse_unknown(table, known, path)
     return cfg
+
+
+def _range(name: str) -> str:
+    lo, hi, unit = BOUNDS[name]
+    return f" from {_num(lo)} to {_num(hi)}{' ' + unit if unit else ''}"
+
+
+def _num(x: float) -> str:
+    return f"{x:,}" if isinstance(x, int) else f"{x:g}"
+
+
+def check_bound(name: str, value: Any, where: str) -> Any:
+    """``value`` if it lies in the setting's range, else a ConfigError naming the setting and the range.
+
+    Also for flags (``--max-file-size``): ``where`` is then the flag."""
+    lo, hi, _ = BOUNDS[name]
+    if not lo <= value <= hi:
+        raise ConfigError(f"{where}: {name} must be{_range(name)}, got {_num(value)}")
+    return value
+
+
+def _refuse_unknown(table: dict[str, Any], known: set[str], path: str) -> None:
+    """Unknown settings and unknown tables are errors (a typo must not pass as "no setting"),
+    with the closest known name as a hint."""
+    tables = sorted(k for k, v in table.items() if isinstance(v, dict) and k not in TABLES)
+    if tables:
+        hints = _hints(tables, TABLES | known)
+        raise ConfigError(f"{path}: unknown table(s): {', '.join(f'[{t}]' for t in tables)}{hints}")
+    unknown = sorted(k for k, v in table.items() if not isinstance(v, dict) and k not in known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}{_hints(unknown, known | TABLES)}")
+
+
+def _hints(names: list[str], choices: set[str] | frozenset[str]) -> str:
+    """`` (did you mean 'min_entropy'?)`` for the names that are close to a known one."""
+    said = []
+    for name in names:
+        close = difflib.get_close_matches(name, sorted(choices - {name}), n=1, cutoff=0.6)
+        if close:
+            said.append(f"{close[0]!r}" if len(names) == 1 else f"{close[0]!r} for {name!r}")
+    return f" (did you mean {', '.join(said)}?)" if said else ""
+
+
+def changed_settings(cfg: Config) -> dict[str, SettingValue]:
+    """The detection settings that differ from the defaults, by config name, with their values.
+
+    Reports show them next to the suppressions: a scan that ran with a narrowed detector says so.
+    """
+    default = Config()
+    out: dict[str, SettingValue] = {}
+    if cfg.min_entropy is not None:
+        out["min_entropy"] = cfg.min_entropy
+    if cfg.include_examples:
+        out["include_examples"] = True
+    if cfg.decode != default.decode:
+        out["decode"] = list(cfg.decode)
+    if cfg.max_file_size != default.max_file_size:
+        out["max_file_size"] = cfg.max_file_size
+    if cfg.exclude:
+        out["exclude"] = list(cfg.exclude)
+    for key, attr in _ARCHIVE_KEYS.items():
+        value = getattr(cfg.archives, attr)
+        if value != getattr(default.archives, attr):
+            out[key] = value
+    return out
 
 
 def _read_toml(path: str) -> dict[str, Any]:
@@ -133,12 +220,22 @@ def _read_toml(path: str) -> dict[str, Any]:
         import tomli as tomllib
     try:
         with open(path, "rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-            return data
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
+        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from e
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: not a config file: larger than {MAX_CONFIG_BYTES // _MiB} MiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 text (byte {e.start})") from None
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+    return data
 
 
 def _mentions_wvzscan(path: str) -> bool:

@@ -185,6 +185,9 @@ class ScanResult:
     objects_scanned: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # e.g. "shallow clone: history before X not scanned"
+    # Detection settings that differ from the defaults (config name -> value), e.g. {"min_entropy": 2.5}:
+    # reports show them, so a scan with a narrowed detector says so (config.changed_settings).
+    settings: dict[str, int | float | bool | str | list[str]] = field(default_factory=dict)
 
     def merge(self, other: ScanResult) -> None:
         """Add another (partial) result's counts, errors and notes; findings are merged by the caller."""

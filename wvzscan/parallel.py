@@ -7,6 +7,7 @@ inline: a process pool costs more to start than it saves.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections import deque
@@ -20,7 +21,7 @@ from wvzscan.scan import Scanner
 from wvzscan.sources.files import FileTask, read_task
 
 BATCH_BYTES = 4 * 1024 * 1024
-BATCH_FILES = 256
+BATCH_FILES = 128
 INLINE_BYTES = 32 * 1024 * 1024  # below this much content, a pool does not pay for itself...
 INLINE_FILES = 2000  # ...unless there are many files: opening and reading them is work to share too
 
@@ -47,17 +48,32 @@ def _scan_batch(batch: Batch) -> BatchResult:
     return findings, result
 
 
-def _batches(tasks: Iterable[FileTask]) -> Iterator[Batch]:
+def _batches(tasks: Iterable[FileTask], sizes: dict[str, int]) -> Iterator[Batch]:
+    """Batches of BATCH_FILES files, or fewer when the sizes known add up to BATCH_BYTES."""
     batch: Batch = []
     size = 0
     for t in tasks:
         batch.append(t)
-        size += t.size
+        size += sizes.get(t.fs_path, 0)
         if size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
             yield batch
             batch, size = [], 0
     if batch:
         yield batch
+
+
+def _sizes(tasks: list[FileTask]) -> dict[str, int]:
+    """Sizes of a small tree's files (the walk no longer stats files): enough to tell whether a few
+    big files are worth a pool, and to spread them over batches."""
+    sizes: dict[str, int] = {}
+    for t in tasks:
+        if t.stream:
+            continue
+        try:
+            sizes[t.fs_path] = os.stat(t.fs_path).st_size
+        except OSError:
+            continue  # the read will say why
+    return sizes
 
 
 def _merge(scanner: Scanner, out: BatchResult, progress: Progress | None, nfiles: int) -> None:
@@ -80,26 +96,22 @@ def scan_files(
     tasks: Iterable[FileTask], scanner: Scanner, progress: Progress | None = None, workers: int | None = None
 ) -> None:
     workers = workers or workers_available()
-    batches = _batches(tasks)
-    # Read ahead until the content is big enough to be worth a pool.
-    head: list[Batch] = []
-    head_bytes = head_files = 0
-    for b in batches:
-        head.append(b)
-        head_bytes += sum(t.size for t in b)
-        head_files += len(b)
-        if head_bytes >= INLINE_BYTES or head_files >= INLINE_FILES:
-            break
-    small = head_bytes < INLINE_BYTES and head_files < INLINE_FILES
+    rest = iter(tasks)
+    # Walk ahead: a tree of INLINE_FILES files or more is worth a pool whatever its size; a smaller
+    # one only if its content is big (a few stats tell).
+    head = list(itertools.islice(rest, INLINE_FILES))
+    sizes = _sizes(head) if len(head) < INLINE_FILES else {}
+    small = len(head) < INLINE_FILES and sum(sizes.values()) < INLINE_BYTES
+    batches = _batches(itertools.chain(head, rest), sizes)
     if workers < 2 or small or "fork" not in multiprocessing.get_all_start_methods():
         _init(scanner.rules, scanner.inline_allow)
-        for b in _chain(head, batches):
+        for b in batches:
             _merge(scanner, _scan_batch(b), progress, len(b))
         return
     ctx = multiprocessing.get_context("fork")
     pending: deque[tuple[AsyncResult[BatchResult], int]] = deque()
     with Pool(workers, _init, (scanner.rules, scanner.inline_allow), context=ctx) as pool:
-        for b in _chain(head, batches):
+        for b in batches:
             pending.append((pool.apply_async(_scan_batch, (b,)), len(b)))
             while len(pending) > 2 * workers:
                 res, n = pending.popleft()
@@ -107,8 +119,3 @@ def scan_files(
         while pending:
             res, n = pending.popleft()
             _merge(scanner, res.get(), progress, n)
-
-
-def _chain(head: list[Batch], rest: Iterator[Batch]) -> Iterator[Batch]:
-    yield from head
-    yield from rest

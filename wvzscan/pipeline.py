@@ -11,7 +11,7 @@ import time
 from typing import Protocol
 
 from wvzscan import config as config_mod
-from wvzscan import detect, policy
+from wvzscan import detect, suppress
 from wvzscan.errors import WvzscanError
 from wvzscan.finding import ScanResult
 from wvzscan.options import ScanOptions
@@ -46,34 +46,30 @@ def run(
     why = source.refuses(options)
     if why:
         raise WvzscanError(why)
-    if options.max_file_size is not None and options.max_file_size <= 0:
-        raise WvzscanError("--max-file-size must be a positive number of bytes")
-    try:
-        cfg = config_mod.load(options.config, source.root)
-    except config_mod.ConfigError as e:
-        raise WvzscanError(str(e)) from None
+    cfg = config_mod.load(options.config, source.root)  # ConfigError is a WvzscanError (exit 2)
     baseline = None
     if options.baseline and use_baseline:
         try:
-            baseline = policy.load_baseline(options.baseline)
-        except policy.BaselineError as e:
+            baseline = suppress.load_baseline(options.baseline)
+        except suppress.BaselineError as e:
             raise WvzscanError(str(e)) from None
     cfg.exclude.extend(options.exclude)
     user_limit = options.max_file_size
     if user_limit is None and "max_file_size" in cfg.raw:
         user_limit = int(cfg.max_file_size)
     if options.max_file_size is not None:
-        cfg.max_file_size = options.max_file_size
+        cfg.max_file_size = config_mod.check_bound("max_file_size", options.max_file_size, "--max-file-size")
+    cfg.include_examples = options.include_examples or cfg.include_examples
     rules = detect.Rules(
         min_entropy=cfg.min_entropy,
-        include_examples=options.include_examples or cfg.include_examples,
+        include_examples=cfg.include_examples,
         decode=frozenset(cfg.decode),
         archives=cfg.archives,
     )
-    result = ScanResult()
+    result = ScanResult(settings=config_mod.changed_settings(cfg))
     scanner = Scanner(result, rules, inline_allow=options.inline_allow)
     started = time.monotonic()
     source.produce(SourceContext(scanner, result, cfg, progress or _quiet(), user_limit))
     result.seconds = time.monotonic() - started
-    policy.apply_suppressions(result, cfg, baseline)
+    suppress.apply_suppressions(result, cfg, baseline)
     return result

@@ -17,10 +17,13 @@ from wvzscan.finding import ScanResult
 
 @click.command("dir")
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--respect-gitignore", is_flag=True, help="Skip what the repository's .gitignore files ignore.")
 @scan_options
-def dir_cmd(paths: tuple[str, ...], opts: CliOptions) -> int:
+def dir_cmd(paths: tuple[str, ...], respect_gitignore: bool, opts: CliOptions) -> int:
     """Scan files and directory trees (default: .); `-` reads standard input."""
-    result = api.scan_paths(paths or (".",), opts.scan, stdin=stdin(), progress=opts.progress())
+    result = api.scan_paths(
+        paths or (".",), opts.scan, stdin=stdin(), respect_gitignore=respect_gitignore, progress=opts.progress()
+    )
     return finish(result, opts, "dir")
 
 
@@ -71,9 +74,9 @@ def baseline_cmd(paths: tuple[str, ...], history: bool, opts: CliOptions) -> int
 
 
 def _write_baseline(result: ScanResult, opts: CliOptions) -> int:
-    from wvzscan import policy
+    from wvzscan import suppress
 
-    doc = policy.baseline_document(result.findings)
+    doc = suppress.baseline_document(result.findings)
     if opts.output:
         write(opts.output, doc)
     else:

@@ -21,23 +21,21 @@ class PathsSource:
 
     paths: tuple[str, ...] = (".",)
     stdin: BinaryIO | None = None
+    respect_gitignore: bool = False  # skip (and count) what the repository's .gitignore files ignore
 
     @classmethod
-    def checked(cls, paths: Sequence[str], stdin: BinaryIO | None = None) -> PathsSource:
-        """The source for ``paths``, refusing any named path that is not there."""
+    def checked(
+        cls, paths: Sequence[str], stdin: BinaryIO | None = None, respect_gitignore: bool = False
+    ) -> PathsSource:
+        """The source for ``paths``, refusing any named path that is not there (a dangling symlink
+        named on purpose included) and ``-`` without a standard input to read."""
+        from wvzscan.sources.files import check_paths
+
         paths = tuple(paths) or (".",)
-        for p in paths:
-            if p == STDIN:
-                if stdin is None:
-                    raise WvzscanError("'-' names standard input, and there is none to read")
-                continue
-            try:
-                os.lstat(p)
-            except FileNotFoundError:
-                raise WvzscanError(f"no such file or directory: {p}") from None
-            except OSError as e:  # EACCES on a parent folder, ENAMETOOLONG, ...
-                raise WvzscanError(f"cannot access {p}: {e.strerror or e}") from None
-        return cls(paths, stdin)
+        if STDIN in paths and stdin is None:
+            raise WvzscanError("standard input is closed: nothing to read for `-`")
+        check_paths(p for p in paths if p != STDIN)
+        return cls(paths, stdin, respect_gitignore)
 
     @property
     def root(self) -> str:
@@ -46,16 +44,25 @@ class PathsSource:
         return "."
 
     def refuses(self, options: ScanOptions) -> str | None:
-        return None  # every scan option applies to files
+        if all(p == STDIN for p in self.paths):
+            # Standard input has no path to match.
+            for flag, used in (("--exclude", bool(options.exclude)), ("--respect-gitignore", self.respect_gitignore)):
+                if used:
+                    return f"{flag} does not apply to standard input (`-` has no path to match)"
+        return None
 
     def produce(self, ctx: SourceContext) -> None:
         from wvzscan.parallel import scan_files
         from wvzscan.sources.files import FileOptions, FileWalker
 
         cfg = ctx.config
-        walker = FileWalker(ctx.result, FileOptions(tuple(cfg.exclude), cfg.max_file_size, self.root))
+        options = FileOptions(tuple(cfg.exclude), cfg.max_file_size, self.root, self.respect_gitignore)
+        walker = FileWalker(ctx.result, options)
         if STDIN in self.paths and self.stdin is not None:
-            data = self.stdin.read(cfg.max_file_size + 1)
+            try:
+                data = self.stdin.read(cfg.max_file_size + 1)
+            except (OSError, ValueError) as e:  # EBADF, a closed stream
+                raise WvzscanError(f"cannot read standard input: {getattr(e, 'strerror', None) or e}") from None
             if len(data) > cfg.max_file_size:
                 ctx.result.skipped["over max_file_size"] += 1
             else:

@@ -1,4 +1,5 @@
-"""What gets reported and what fails the run: config allow entries, baselines, ``--fail-on``."""
+"""The suppression policy: what gets reported and what fails the run (config allow entries,
+baselines, ``--fail-on``). Inline ``wvzscan:allow`` comments are the scanner's (scan.py)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,36 @@ import datetime as dt
 from collections.abc import Iterable
 
 from wvzscan.config import Config
+from wvzscan.errors import WvzscanError
 from wvzscan.finding import Finding, ScanResult
 
 FAIL_ON = ("any", "live", "none")
+# A baseline holds one short entry per key: 256 MiB is millions of keys, and no file is read unbounded.
+MAX_BASELINE_BYTES = 256 * 1024 * 1024
 
 
-class BaselineError(Exception):
-    pass
+class BaselineError(WvzscanError):
+    """A baseline that cannot be used: one clear line, exit 2."""
 
 
 def load_baseline(path: str) -> set[str]:
     import json  # here: only runs with a baseline import it
 
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BASELINE_BYTES + 1)
     except OSError as e:
-        raise BaselineError(f"baseline {path}: cannot read: {e.strerror}") from e
+        raise BaselineError(f"baseline {path}: cannot read: {e.strerror or e}") from None
+    if len(raw) > MAX_BASELINE_BYTES:
+        raise BaselineError(f"baseline {path}: not a baseline: larger than {MAX_BASELINE_BYTES >> 20} MiB")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise BaselineError(f"baseline {path}: not valid JSON: not UTF-8 text (byte {e.start})") from None
     except ValueError as e:
-        raise BaselineError(f"baseline {path}: not valid JSON: {e}") from e
+        raise BaselineError(f"baseline {path}: not valid JSON: {e}") from None
+    except RecursionError:
+        raise BaselineError(f"baseline {path}: not valid JSON: nested too deeply") from None
     entries = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise BaselineError(f"baseline {path}: expected an object with a 'findings' list")
