@@ -10,7 +10,6 @@ a key counts as added when the old blob did not hold it.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,7 +21,7 @@ from wvzscan.sources.git import history, objects_meta
 from wvzscan.sources.git.common import ObjectScanner, add_findings, author_of, placed
 from wvzscan.sources.git.objects import ParallelReader, from_ids, read_one
 from wvzscan.sources.git.objects_meta import Person
-from wvzscan.sources.git.process import GitError, Repo, explain, git_env
+from wvzscan.sources.git.process import GitError, Repo
 
 EMPTY_TREE = {
     "sha1": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
@@ -293,26 +292,13 @@ def _read_sequential(repo: Repo, ids: list[str], handler: ObjectScanner) -> None
     if len(ids) > 64:
         ParallelReader(repo, from_ids(ids), handler, handler.missing, handler.unreadable_object).run()
         return
-    p = subprocess.run(
-        repo.cmd("cat-file", "--batch"),
-        input="".join(i + "\n" for i in ids).encode(),
-        capture_output=True,
-        env=git_env(),
-    )
-    pos = 0
-    out = p.stdout
+    answers, died = repo.cat(ids)
+    got = {a.oid: a for a in answers}
     for oid in ids:
-        nl = out.find(b"\n", pos)
-        parts = out[pos:nl].split() if nl != -1 else []
-        if len(parts) != 3:
-            handler.missing(oid, "missing" if len(parts) == 2 else "cannot read object")
-            pos = nl + 1 if nl != -1 else len(out)
-            continue
-        size = int(parts[2])
-        data = out[nl + 1 : nl + 1 + size]
-        if len(data) != size:  # git died inside this object
-            handler.unreadable_object(oid, "cannot read object: " + explain(p.stderr, "git cat-file"))
-            pos = len(out)
-            continue
-        pos = nl + 2 + size
-        handler(oid, parts[1].decode(), data)
+        a = got.get(oid)
+        if a is None:
+            handler.unreadable_object(oid, "cannot read object: " + (died or "git cat-file gave no answer"))
+        elif a.data is None:
+            handler.missing(oid, a.type)
+        else:
+            handler(oid, a.type, a.data)

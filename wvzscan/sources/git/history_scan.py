@@ -24,7 +24,7 @@ from wvzscan.sources.git.common import Found, ObjectScanner, add_findings, autho
 from wvzscan.sources.git.objects import ObjectList, ParallelReader, list_objects
 from wvzscan.sources.git.objects_meta import Person
 from wvzscan.sources.git.process import GitError, Repo
-from wvzscan.sources.git.repo_state import describe_state, missing_objects
+from wvzscan.sources.git.repo_state import describe_state, inventory_problems, missing_objects
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,10 @@ def scan_history(
     describe_state(repo, result)
     objs = list_objects(repo, max_size)
     result.notes.extend(objs.notes)
+    for line in objs.errors:
+        result.error("git object store", f"git could not list every object: {line}")
+    for problem in inventory_problems(repo, objs.listed):
+        result.error("git object store", problem)
     if objs.skipped_large:
         result.skipped["blob over max_file_size"] += objs.skipped_large
     obj_scanner = ObjectScanner(scanner, result, source, progress)
