@@ -17,83 +17,69 @@ import click
 
 from wvzscan.cli import ScanOptions, UserError, run_scan, scan_options
 
-_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.I)
 _ZEROS = re.compile(r"^0+$")
 
 
 def is_url(target: str) -> bool:
-    return bool(_URL.match(target)) and not os.path.exists(target)
+    from wvzscan.sources.git.targets import is_url as url
+
+    return url(target)
 
 
 def _open(path: str) -> Any:
-    from wvzscan.sources.git.process import GitError, open_repo
+    from wvzscan.errors import WvzscanError
+    from wvzscan.sources.git.targets import open_target
 
     try:
-        return open_repo(path)
-    except GitError as e:
+        return open_target(path)
+    except WvzscanError as e:
         raise UserError(str(e)) from None
 
 
 def _max_size(opts: ScanOptions) -> int | None:
-    """Blobs are skipped by size only when the user set a limit (flag or config file)."""
+    from wvzscan.sources.git.targets import max_size
+
     cfg = opts.extra.get("config")
-    if opts.max_file_size is not None:
-        return opts.max_file_size
-    if cfg is not None and "max_file_size" in cfg.raw:
-        return int(cfg.max_file_size)
-    return None
+    configured = int(cfg.max_file_size) if cfg is not None and "max_file_size" in cfg.raw else None
+    return max_size(opts.max_file_size, configured)
 
 
 def _guard(fn: Callable[[], None]) -> None:
     """git failures that stop the scan become one clear line and exit 2."""
-    from wvzscan.sources.git.process import GitError
+    from wvzscan.errors import WvzscanError
 
     try:
         fn()
-    except GitError as e:
+    except WvzscanError as e:
         raise UserError(str(e)) from None
 
 
 @contextmanager
 def cloned(url: str, quiet: bool) -> Iterator[str]:
     """A bare mirror of ``url`` (every ref, full history) in a temporary folder, always removed."""
-    import shutil
-    import tempfile
+    from wvzscan.errors import WvzscanError
+    from wvzscan.sources.git import targets
 
-    from wvzscan.sources.git.process import GitError, run
-
-    tmp = tempfile.mkdtemp(prefix="wvzscan-clone-")
-    try:
-        dest = os.path.join(tmp, "repo.git")
+    def say(line: str) -> None:
         if not quiet and sys.stderr.isatty():
-            click.echo(f"wvzscan: cloning {url} ...", err=True)
-        try:
-            run(None, ["clone", "--mirror", "--quiet", "--no-hardlinks", "--", url, dest])
-        except GitError as e:
-            raise UserError(f"cannot clone {url}: {e}") from None
-        yield dest
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            click.echo(line, err=True)
+
+    try:
+        with targets.cloned(url, say) as path:
+            yield path
+    except WvzscanError as e:
+        raise UserError(str(e)) from None
 
 
 def _narrowed(repo: Any, since: str | None, range_: str | None, branch: str | None, result: Any) -> list[str] | None:
     """git log arguments for --since/--range/--branch, or None for the whole object store."""
-    from wvzscan.sources.git.changes import range_revs
+    from wvzscan.errors import WvzscanError
+    from wvzscan.sources.git.targets import narrowed
 
-    if range_ and (since or branch):
-        raise UserError("--range cannot be combined with --since or --branch")
-    if range_:
-        if "..." in range_ or ".." not in range_:
-            raise UserError(f"--range expects A..B, got {range_!r}")
-        base, _, head = range_.partition("..")
-        return range_revs(repo, base or "HEAD", head or "HEAD", result)
-    if since:
-        return range_revs(repo, since, branch or "HEAD", result)
-    if branch:
-        if repo.resolve(branch) is None:
-            raise UserError(f"unknown branch or revision: {branch}")
-        return [branch]
-    return None
+    try:
+        return narrowed(repo, since, range_, branch, result)
+    except WvzscanError as e:
+        raise UserError(str(e)) from None
 
 
 @click.command("repo")
@@ -181,7 +167,9 @@ def _scan_repo(
                 from wvzscan.sources.git.repo_state import describe_state
 
                 describe_state(repo, result)
-                scan_commits(repo, scanner, result, revs, progress=progress, exclude=cfg.exclude)
+                scan_commits(
+                    repo, scanner, result, revs, progress=progress, exclude=cfg.exclude, max_size=_max_size(opts)
+                )
 
         _guard(go)
 
@@ -210,7 +198,8 @@ def staged_cmd(path: str, opts: ScanOptions) -> None:
                     "run by the pre-commit framework with nothing staged (pre-commit run --all-files): "
                     "every file in the index was scanned"
                 )
-            scan_index(repo, scanner, result, exclude=opts.extra["config"].exclude, whole=whole)
+            cfg = opts.extra["config"]
+            scan_index(repo, scanner, result, exclude=cfg.exclude, whole=whole, max_size=_max_size(opts))
 
         _guard(go)
 
@@ -289,7 +278,10 @@ def push_cmd(hook_args: tuple[str, ...], opts: ScanOptions) -> None:
                 ranges = push_ranges(repo, lines, result, tags)
             progress = Progress.for_terminal(opts.quiet, what="objects")
             for revs in ranges:
-                scan_commits(repo, scanner, result, revs, source="push", progress=progress, exclude=cfg.exclude)
+                scan_commits(
+                    repo, scanner, result, revs, source="push", progress=progress, exclude=cfg.exclude,
+                    max_size=_max_size(opts),
+                )
             if tags:
                 scan_tags(repo, scanner, result, tags, exclude=cfg.exclude)
 

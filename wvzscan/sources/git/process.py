@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
+from wvzscan.errors import WvzscanError
+
 # A path that cannot exist (a file under /dev/null): "no such file", silently.
 NOWHERE = os.path.join(os.devnull, "wvzscan-none")
 
@@ -92,8 +94,8 @@ _KEEP = frozenset(
 )
 
 
-class GitError(Exception):
-    """git failed in a way that stops the scan (not a repository, bad revision, refused...)."""
+class GitError(WvzscanError):
+    """git failed in a way that stops the scan (not a repository, bad revision, refused...): exit 2."""
 
 
 class NotARepository(GitError):
@@ -212,7 +214,7 @@ class Stream:
 
         self.what = what
         self.strict_stderr = strict_stderr
-        self._err = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the process ends)
         try:
             self.proc = subprocess.Popen(
                 cmd,
@@ -228,15 +230,12 @@ class Stream:
             import threading
 
             def feed(pipe: IO[bytes], data: bytes) -> None:
-                try:
+                import contextlib
+
+                with contextlib.suppress(OSError):
                     pipe.write(data)
-                except OSError:
-                    pass
-                finally:
-                    try:
-                        pipe.close()
-                    except OSError:
-                        pass
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
             self._feeder: threading.Thread | None = threading.Thread(
                 target=feed, args=(self.proc.stdin, stdin), daemon=True
@@ -349,7 +348,7 @@ class Batch:
     def __init__(self, cmd: list[str], env: Mapping[str, str]) -> None:
         import tempfile
 
-        self._err = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the process ends)
         try:
             self.proc = subprocess.Popen(
                 cmd,
