@@ -279,7 +279,13 @@ def push_cmd(hook_args: tuple[str, ...], opts: ScanOptions) -> None:
             progress = Progress.for_terminal(opts.quiet, what="objects")
             for revs in ranges:
                 scan_commits(
-                    repo, scanner, result, revs, source="push", progress=progress, exclude=cfg.exclude,
+                    repo,
+                    scanner,
+                    result,
+                    revs,
+                    source="push",
+                    progress=progress,
+                    exclude=cfg.exclude,
                     max_size=_max_size(opts),
                 )
             if tags:

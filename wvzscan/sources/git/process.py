@@ -433,7 +433,11 @@ class Repo:
 
         ``HEAD:path`` cannot be peeled (git would read ``path^{blob}`` as the path): pass kind=None."""
         out = self.run(
-            "rev-parse", "--verify", "--quiet", "--end-of-options", rev if kind is None else f"{rev}^{{{kind}}}",
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            rev if kind is None else f"{rev}^{{{kind}}}",
             check=False,
         )
         oid = out.decode("ascii", "replace").strip()

@@ -45,9 +45,9 @@ def check_shallow(repo: Repo) -> None:
     wanted = sorted({p for ps in parents.values() for p in ps})
     present: set[str] = set()
     if wanted:
-        check = repo.run_full("cat-file", "--batch-check=%(objectname) %(objecttype)", input="".join(
-            p + "\n" for p in wanted
-        ).encode())
+        check = repo.run_full(
+            "cat-file", "--batch-check=%(objectname) %(objecttype)", input="".join(p + "\n" for p in wanted).encode()
+        )
         for line in check.stdout.decode("ascii", "replace").splitlines():
             oid, _, typ = line.partition(" ")
             if typ == "commit":
