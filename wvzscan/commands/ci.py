@@ -27,6 +27,7 @@ def ci_cmd(path: str, opts: ScanOptions) -> None:
     what the change needs is an error (exit 2) saying how to fetch it (`fetch-depth: 0`, `GIT_DEPTH: 0`).
     """
     from wvzscan.commands.git import _guard, _max_size, _open
+    from wvzscan.errors import WvzscanError
     from wvzscan.sources import ci
 
     if not os.path.isdir(path):
@@ -34,8 +35,8 @@ def ci_cmd(path: str, opts: ScanOptions) -> None:
     repo = _open(path)
     try:
         change = ci.detect(os.environ, ci.load_event(os.environ))
-        plan = ci.resolve(change, repo.work_tree or repo.git_dir)
-    except (ci.EventError, ci.CIError) as e:
+        plan = ci.resolve(change, repo)
+    except WvzscanError as e:  # EventError, CIError, GitError
         raise UserError(str(e)) from None
     if not opts.quiet:
         click.echo(f"wvzscan ci: {change.provider}: {change.reason}", err=True)
@@ -57,7 +58,9 @@ def ci_cmd(path: str, opts: ScanOptions) -> None:
                 from wvzscan.sources.git.changes import scan_commits
 
                 describe_state(repo, result)
-                scan_commits(repo, scanner, result, plan.revs, progress=progress, exclude=cfg.exclude)
+                scan_commits(
+                    repo, scanner, result, plan.revs, progress=progress, exclude=cfg.exclude, max_size=_max_size(opts)
+                )
 
         _guard(go)
 
