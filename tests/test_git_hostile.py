@@ -143,3 +143,20 @@ def test_unreadable_loose_object_folder_is_an_error(tmp_path: Path) -> None:
     code, doc = scan(str(repo), "--no-connectivity-check")
     assert code == 3
     assert any(first[:2] in e["message"] for e in doc["errors"])
+
+
+def test_hook_under_commit_all_reads_the_index_git_is_about_to_record(tmp_path: Path) -> None:
+    """`git commit -a` runs the pre-commit hook with GIT_INDEX_FILE naming a temporary index:
+    the one variable `staged` keeps on purpose (the key is not in .git/index at all)."""
+    from tests.integration_helpers import SYSTEM_PATH, git_env, install_wvzscan_shim, run
+
+    repo = init_repo(tmp_path / "work")
+    commit_file(repo, "settings.py", "A = 1\n", "init")
+    assert run_cli("install-hooks", cwd=repo).code == 0
+    env = git_env(f"{install_wvzscan_shim(tmp_path / 'bin').parent}:{SYSTEM_PATH}")
+    key = make_key()
+    (repo / "settings.py").write_text(f"WEAVZ_API_KEY = '{key}'\n")
+    p = run(["git", "commit", "-q", "-a", "-m", "commit -a"], repo, env)
+    assert p.code == 1, p.out + p.err
+    assert "settings.py" in p.out + p.err
+    assert git(repo, "rev-list", "--count", "HEAD") == "1"
