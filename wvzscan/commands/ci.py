@@ -32,11 +32,8 @@ def ci_cmd(path: str, opts: CliOptions) -> int:
     if not os.path.isdir(path):
         raise WvzscanError(f"no such directory: {path}")
     repo = api.open_repository(path)
-    try:
-        change = ci.detect(os.environ, ci.load_event(os.environ))
-        plan = ci.resolve(change, repo.work_tree or repo.git_dir)
-    except (ci.EventError, ci.CIError) as e:
-        raise WvzscanError(str(e)) from None
+    change = ci.detect(os.environ, ci.load_event(os.environ))  # EventError, CIError: WvzscanErrors
+    plan = ci.resolve(change, repo)
     if not opts.quiet:
         click.echo(f"wvzscan ci: {change.provider}: {change.reason}", err=True)
     if plan.revs is None:

@@ -9,11 +9,13 @@ range cut short by the clone depth would report a clean result for commits nobod
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from wvzscan.errors import WvzscanError
+from wvzscan.sources.git.process import GitError, Repo
+from wvzscan.sources.git.repository import open_repo
 
 GITHUB = "GitHub Actions"
 GITLAB = "GitLab CI"
@@ -118,8 +120,8 @@ def _gitlab(env: Mapping[str, str]) -> Change:
     return Change(GITLAB, FULL, f"{source} pipeline: the whole history")
 
 
-class EventError(Exception):
-    pass
+class EventError(WvzscanError):
+    """The CI event payload cannot be read (exit 2)."""
 
 
 def load_event(env: Mapping[str, str]) -> dict[str, Any] | None:
@@ -140,7 +142,7 @@ def load_event(env: Mapping[str, str]) -> dict[str, Any] | None:
 # --- against the checkout -------------------------------------------------------------------------
 
 
-class CIError(Exception):
+class CIError(WvzscanError):
     """The change cannot be scanned as it is checked out (exit 2); the message says what to change."""
 
 
@@ -158,27 +160,15 @@ def shallow_fix(provider: str) -> str:
     return "run `git fetch --unshallow` first"
 
 
-def _git(repo: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+def _has_commit(repo: Repo, sha: str) -> bool:
+    return repo.ok("cat-file", "-e", f"{sha}^{{commit}}")
 
 
-def _has_commit(repo: str, sha: str) -> bool:
-    return _git(repo, "cat-file", "-e", f"{sha}^{{commit}}").returncode == 0
-
-
-def _shallow_boundary(repo: str) -> set[str]:
-    p = _git(repo, "rev-parse", "--git-path", "shallow")
-    path = os.path.join(repo, p.stdout.strip())
-    try:
-        with open(path, encoding="ascii") as f:
-            return {line.strip() for line in f if line.strip()}
-    except OSError:
-        return set()
-
-
-def resolve(change: Change, repo: str) -> Plan:
-    """What to scan in ``repo`` for ``change``; raises CIError when the checkout cannot show it."""
-    shallow = _git(repo, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+def resolve(change: Change, where: str | Repo) -> Plan:
+    """What to scan in ``where`` (a path or an opened repository) for ``change``; raises CIError
+    when the checkout cannot show it, GitError when git fails (never an empty range instead)."""
+    repo = open_repo(where) if isinstance(where, str) else where
+    shallow = repo.shallow
     fix = shallow_fix(change.provider)
     if change.kind == NOTHING:
         return Plan([], [change.reason])
@@ -212,7 +202,7 @@ def resolve(change: Change, repo: str) -> Plan:
         revs = [head, f"^{change.base}"]
         if shallow:
             _check_range_complete(repo, revs, fix)
-        if _git(repo, "merge-base", "--is-ancestor", change.base, head).returncode != 0:
+        if not repo.ok("merge-base", "--is-ancestor", change.base, head):
             notes.append(f"{change.base[:12]} is not an ancestor of {head[:12]} (force push or rebase)")
         return Plan(revs, notes)
     if shallow:
@@ -222,10 +212,10 @@ def resolve(change: Change, repo: str) -> Plan:
     return _new_branch(repo, head, change.ref, notes)
 
 
-def _new_branch(repo: str, head: str, ref: str | None, notes: list[str]) -> Plan:
+def _new_branch(repo: Repo, head: str, ref: str | None, notes: list[str]) -> Plan:
     """Commits reachable from ``head`` and from no remote branch other than the pushed one."""
     branch = ref.removeprefix("refs/heads/") if ref and ref.startswith("refs/heads/") else None
-    out = _git(repo, "for-each-ref", "--format=%(refname) %(symref)", "refs/remotes/").stdout
+    out = repo.run("for-each-ref", "--format=%(refname) %(symref)", "refs/remotes/").decode("utf-8", "replace")
     others = []
     for line in out.splitlines():
         name, _, target = line.partition(" ")
@@ -239,10 +229,15 @@ def _new_branch(repo: str, head: str, ref: str | None, notes: list[str]) -> Plan
     return Plan([head, *others], notes)
 
 
-def _check_range_complete(repo: str, revs: list[str], fix: str) -> None:
-    """In a shallow clone, a range that reaches the boundary goes on in commits that were not fetched."""
-    boundary = _shallow_boundary(repo)
-    listed = _git(repo, "rev-list", *revs).stdout.split()
+def _check_range_complete(repo: Repo, revs: list[str], fix: str) -> None:
+    """In a shallow clone, a range that reaches the boundary goes on in commits that were not fetched.
+
+    A failed ``git rev-list`` is an error: an empty answer would read as a range inside the clone."""
+    boundary = repo.boundary
+    try:
+        listed = repo.run("rev-list", "--end-of-options", *revs).decode("ascii", "replace").split()
+    except GitError as e:
+        raise GitError(f"the commits of the range cannot be listed: {e}") from None
     cut = [c for c in listed if c in boundary]
     if cut:
         raise CIError(f"this checkout is shallow and the range reaches past its oldest commit {cut[0][:12]}: {fix}")

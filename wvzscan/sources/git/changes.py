@@ -10,8 +10,7 @@ a key counts as added when the old blob did not hold it.
 from __future__ import annotations
 
 import re
-import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from wvzscan.finding import Finding, ScanResult
@@ -19,10 +18,10 @@ from wvzscan.progress import Progress
 from wvzscan.scan import Scanner
 from wvzscan.sources import Source
 from wvzscan.sources.git import history, objects_meta
-from wvzscan.sources.git.common import ObjectScanner, add_findings, author_of, placed
+from wvzscan.sources.git.common import Found, ObjectScanner, add_findings, author_of, located, placed, problem_oids
 from wvzscan.sources.git.objects import ParallelReader, from_ids, read_one
 from wvzscan.sources.git.objects_meta import Person
-from wvzscan.sources.git.process import GitError, Repo, explain, git_env
+from wvzscan.sources.git.process import GitError, Repo
 
 EMPTY_TREE = {
     "sha1": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
@@ -82,7 +81,10 @@ class _Blobs:
 
     repo: Repo
     scanner: Scanner
+    found: Mapping[str, Found] = field(default_factory=dict)  # what the scan itself read
     cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    _head_blobs: set[str] | None = None
+    _head_answers: dict[str, bool] = field(default_factory=dict)
 
     def keys(self, oid: str | None) -> frozenset[str]:
         if oid is None:
@@ -114,6 +116,27 @@ class _Blobs:
         # keys() reads the object and keeps only a blob (the path may be a folder now).
         oid = self.repo.resolve(f"HEAD:{path}", None) if self.repo.head() else None
         return self.keys(oid)
+
+    def head_has(self, key: str, path: str) -> bool:
+        """Whether ``key`` is still somewhere in HEAD's tree (interface.md's ``at_head``; the
+        same answer as ``repo``'s): at the same path, in a blob of HEAD's tree this scan read
+        (a file moved or copied), or, as plain text, anywhere in HEAD's tree (``git grep``)."""
+        if key in self._head_answers:
+            return self._head_answers[key]
+        answer = False
+        if self.repo.head() is not None:
+            answer = key in self.at_head(path)
+            if not answer:
+                if self._head_blobs is None:
+                    self._head_blobs = {oid for oid, _ in objects_meta.tree_blobs(self.repo, "HEAD")}
+                answer = any(
+                    oid in self._head_blobs and key in fo.keys for oid, fo in self.found.items() if fo.type == "blob"
+                )
+            if not answer:
+                grep = self.repo.run_full("grep", "-q", "-F", "-a", "--no-color", "-e", key, "HEAD", "--")
+                answer = grep.code == 0
+        self._head_answers[key] = answer
+        return answer
 
 
 def _olds(ch: history.Change) -> tuple[str | None, ...]:
@@ -172,6 +195,7 @@ def scan_commits(
     progress: Progress | None = None,
     exclude: Iterable[str] = (),
     workers: int = 2,
+    max_size: int | None = None,
 ) -> None:
     """Keys the commits selected by ``revs`` (git log arguments, e.g. ``["A..B"]``) add.
 
@@ -191,7 +215,7 @@ def scan_commits(
     if not commit_ids:
         return
     objs = from_ids(sorted(blob_ids) + commit_ids)
-    handler = ObjectScanner(scanner, result, source, progress)
+    handler = ObjectScanner(scanner, result, source, progress, max_size=max_size)
     if progress is not None:
         progress.total_count = objs.count
     ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=workers).run()
@@ -199,21 +223,26 @@ def scan_commits(
     if progress is not None:
         progress.done()
     found = handler.found
-    if not found:
+    pending = problem_oids(handler)
+    if not found and not pending:
         return
-    blobs = _Blobs(repo, scanner)
+    blobs = _Blobs(repo, scanner, found)
     out: list[Finding] = []
+    where: dict[str, str] = {}
     for c in history.log(repo, revs, renames=True, merges="combined"):
         who = Person(c.author, c.email, c.date)
         if c.oid in found:
             fo = found[c.oid]
             out.extend(placed(f, None, c.oid, author_of(fo) or who, source) for f in fo.findings)
         for ch in c.changes:
+            if ch.new_oid in pending and _wanted(ch):
+                # git log lists the newest first: the last write is the oldest commit
+                where[ch.new_oid] = located(ch.new_oid, "blob", ch.path, c.oid)
             if not _wanted(ch) or ch.new_oid not in found:
                 continue
-            head_keys = blobs.at_head(ch.path)
             for f in _kept(repo, blobs, ch, found[ch.new_oid].findings, c.changes):
-                out.append(placed(f, ch.path, c.oid, who, source, at_head=f.secret in head_keys))
+                out.append(placed(f, ch.path, c.oid, who, source, at_head=blobs.head_has(f.secret, ch.path)))
+    handler.locate(where)
     add_findings(result, out, exclude)
 
 
@@ -261,6 +290,7 @@ def scan_index(
     source: Source = "staged",
     exclude: Iterable[str] = (),
     whole: bool = False,
+    max_size: int | None = None,
 ) -> None:
     """Keys on the lines ``git commit`` would add: the index against HEAD (or the empty tree).
 
@@ -272,19 +302,20 @@ def scan_index(
     changes = [ch for ch in every if _wanted(ch)]
     if not changes:
         return
-    handler = ObjectScanner(scanner, result, source)
+    handler = ObjectScanner(scanner, result, source, max_size=max_size)
     ids = sorted({ch.new_oid for ch in changes if ch.new_oid})
     _read_sequential(repo, ids, handler)
     handler.finish()
+    pending = problem_oids(handler)
+    handler.locate({ch.new_oid: located(ch.new_oid, "blob", ch.path) for ch in changes if ch.new_oid in pending})
     if not handler.found:
         return
-    blobs = _Blobs(repo, scanner)
+    blobs = _Blobs(repo, scanner, handler.found)
     out: list[Finding] = []
     for ch in changes:
         if ch.new_oid in handler.found:
-            head_keys = blobs.at_head(ch.path)
             for f in _kept(repo, blobs, ch, handler.found[ch.new_oid].findings, every):
-                out.append(placed(f, ch.path, None, None, source, at_head=f.secret in head_keys))
+                out.append(placed(f, ch.path, None, None, source, at_head=blobs.head_has(f.secret, ch.path)))
     add_findings(result, out, exclude)
 
 
@@ -293,26 +324,13 @@ def _read_sequential(repo: Repo, ids: list[str], handler: ObjectScanner) -> None
     if len(ids) > 64:
         ParallelReader(repo, from_ids(ids), handler, handler.missing, handler.unreadable_object).run()
         return
-    p = subprocess.run(
-        repo.cmd("cat-file", "--batch"),
-        input="".join(i + "\n" for i in ids).encode(),
-        capture_output=True,
-        env=git_env(),
-    )
-    pos = 0
-    out = p.stdout
+    answers, died = repo.cat(ids)
+    got = {a.oid: a for a in answers}
     for oid in ids:
-        nl = out.find(b"\n", pos)
-        parts = out[pos:nl].split() if nl != -1 else []
-        if len(parts) != 3:
-            handler.missing(oid, "missing" if len(parts) == 2 else "cannot read object")
-            pos = nl + 1 if nl != -1 else len(out)
-            continue
-        size = int(parts[2])
-        data = out[nl + 1 : nl + 1 + size]
-        if len(data) != size:  # git died inside this object
-            handler.unreadable_object(oid, "cannot read object: " + explain(p.stderr, "git cat-file"))
-            pos = len(out)
-            continue
-        pos = nl + 2 + size
-        handler(oid, parts[1].decode(), data)
+        a = got.get(oid)
+        if a is None:
+            handler.unreadable_object(oid, "cannot read object: " + (died or "git cat-file gave no answer"))
+        elif a.data is None:
+            handler.missing(oid, a.type)
+        else:
+            handler(oid, a.type, a.data)

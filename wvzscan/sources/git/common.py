@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from wvzscan import scan as pipeline
-from wvzscan.finding import Finding, ScanResult
+from wvzscan.finding import Finding, ScanError, ScanResult
 from wvzscan.progress import Progress
 from wvzscan.sources import Chunk, Origin, Source
 from wvzscan.sources.files import excluded
@@ -41,9 +41,15 @@ class ObjectScanner:
     result: ScanResult
     source: Source = "git"
     progress: Progress | None = None
+    max_size: int | None = None  # blobs over it are skipped and counted (the user's --max-file-size)
     found: dict[str, Found] = field(default_factory=dict)
     unreadable: int = 0
     _reported: set[str] = field(default_factory=set)
+    _skipped: set[str] = field(default_factory=set)
+    # Errors and notes the archive walk recorded while reading an object (it knows only the member
+    # path inside the object): (object id, "error" or "note", index in result.errors/notes).
+    # (object id, "error" or "note", index, member path, message)
+    problems: list[tuple[str, str, int, str, str]] = field(default_factory=list)
 
     def chunk(self, oid: str, typ: str, data: bytes) -> tuple[Chunk, bytes]:
         if typ == "blob":
@@ -57,12 +63,39 @@ class ObjectScanner:
             self.progress.tick(len(data))
         if typ not in ("blob", "commit", "tag"):
             return
+        if typ == "blob" and self.max_size is not None and len(data) > self.max_size:
+            if oid not in self._skipped:
+                self._skipped.add(oid)
+                self.result.skipped["blob over max_file_size"] += 1
+            return
         outer, header = self.chunk(oid, typ, data)
+        n_err, n_note = len(self.result.errors), len(self.result.notes)
         # The scanner's own walk: its archive limits, and a key in a member not reported again
         # at the raw archive (see Scanner.expanded).
         findings = list(self.scanner.expanded(outer, self.result))
         if findings:
             self.found[oid] = Found(typ, findings, header)
+        if len(self.result.errors) > n_err or len(self.result.notes) > n_note:
+            for i in range(n_err, len(self.result.errors)):
+                e = self.result.errors[i]
+                self.problems.append((oid, "error", i, e.where, e.message))
+            for i in range(n_note, len(self.result.notes)):
+                head, sep, detail = self.result.notes[i].partition(": ")
+                if sep and (head == "" or head.startswith("!")):
+                    self.problems.append((oid, "note", i, head, detail))
+            self.locate({oid: located(oid, typ)})
+
+    def locate(self, where: dict[str, str]) -> None:
+        """Put each object's location (``where[oid]``: its path, blob and commit as far as they are
+        known) in front of the member path the archive walk gave its errors and notes."""
+        for oid, kind, i, member, tail in self.problems:
+            loc = where.get(oid)
+            if loc is None:
+                continue
+            if kind == "error" and i < len(self.result.errors):
+                self.result.errors[i] = ScanError(_join(loc, member), tail)
+            elif kind == "note" and i < len(self.result.notes):
+                self.result.notes[i] = f"{_join(loc, member)}: {tail}"
 
     def missing(self, oid: str, what: str = "missing") -> None:
         self.unreadable_object(oid, "object is missing from the repository" if what == "missing" else what)
@@ -79,6 +112,27 @@ class ObjectScanner:
         if self.unreadable > MAX_ITEMIZED_ERRORS:
             more = self.unreadable - MAX_ITEMIZED_ERRORS
             self.result.error("git objects", f"{more} more objects could not be read ({self.unreadable} in all)")
+
+
+def located(oid: str, typ: str, path: str | None = None, commit: str | None = None) -> str:
+    """An object's location for errors and notes: ``path @ [blob X, commit Y]`` (what is known)."""
+    if typ != "blob":
+        return f"{typ} {oid} message"
+    parts = [f"blob {oid}"] + ([f"commit {commit}"] if commit else [])
+    return f"{path or ''} @ [{', '.join(parts)}]"
+
+
+def _join(loc: str, member: str) -> str:
+    """``path!member @ [blob X, commit Y]`` from a location and the member path inside it."""
+    if " @ " not in loc:
+        return loc + (f" {member}" if member else "")
+    path, _, ids = loc.partition(" @ ")
+    prefix, ids = path + member, ids.strip("[]")
+    return f"{prefix} ({ids})" if prefix else ids
+
+
+def problem_oids(scanner: ObjectScanner) -> set[str]:
+    return {p[0] for p in scanner.problems}
 
 
 def placed(

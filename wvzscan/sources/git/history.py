@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from wvzscan.sources.git.process import GitError, Repo, explain, git_env
+from wvzscan.sources.git.process import Repo
 
 GITLINK = "160000"  # a submodule's commit in a tree: not entered
 _FIELDS = 6  # %H %P %S %an %ae %aI after the \x01 marker
@@ -53,15 +52,6 @@ def _tokens(stream: Iterator[bytes]) -> Iterator[bytes]:
         yield from parts
     if rest:
         yield rest
-
-
-def _chunks(f: object, size: int = 1 << 20) -> Iterator[bytes]:
-    read = f.read  # type: ignore[attr-defined]
-    while True:
-        b = read(size)
-        if not b:
-            return
-        yield b
 
 
 def parse_log(stream: Iterator[bytes], null_oid: str) -> Iterator[Commit]:
@@ -142,34 +132,12 @@ def log(
 ) -> Iterator[Commit]:
     """Stream the commits of ``revs`` (git log arguments) with the paths each one changed."""
     # --root: a user's log.showRoot=false would hide what the first commit added.
-    args = ["-c", "core.quotePath=false", "log", LOG_FORMAT, "--source", "--date-order", "-z", "--no-color", "--root"]
+    args = ["log", LOG_FORMAT, "--source", "--date-order", "-z", "--no-color", "--root"]
     if raw:
         args += ["--raw", "--no-abbrev", "--no-ext-diff", "--no-textconv", f"--diff-merges={merges}"]
         args += ["-M"] if renames else ["--no-renames"]
     args += list(revs)
     if stdin_revs:
         args.append("--stdin")
-    import tempfile  # not at load time: `staged` never runs git log
-
-    with tempfile.TemporaryFile() as errf:
-        proc = subprocess.Popen(
-            ["git", "--git-dir", repo.git_dir, *args],
-            stdin=subprocess.PIPE if stdin_revs else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=errf,
-            env=git_env(),
-        )
-        assert proc.stdout is not None
-        if stdin_revs and proc.stdin is not None:
-            proc.stdin.write("".join(r + "\n" for r in stdin_revs).encode())
-            proc.stdin.close()
-        try:
-            yield from parse_log(_chunks(proc.stdout), repo.null_oid)
-        finally:
-            proc.stdout.close()
-            if proc.poll() is None:
-                proc.kill()
-            code = proc.wait()
-        if code not in (0, -9):
-            errf.seek(0)
-            raise GitError(f"git log failed: {explain(errf.read(), 'git log')}")
+    with repo.stream(*args, stdin="".join(r + "\n" for r in stdin_revs).encode() if stdin_revs else None) as s:
+        yield from parse_log(iter(s.chunks()), repo.null_oid)

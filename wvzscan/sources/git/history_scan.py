@@ -20,11 +20,11 @@ from wvzscan.progress import Progress
 from wvzscan.scan import Scanner
 from wvzscan.sources import Source
 from wvzscan.sources.git import history, objects_meta
-from wvzscan.sources.git.common import Found, ObjectScanner, add_findings, author_of, placed
+from wvzscan.sources.git.common import Found, ObjectScanner, add_findings, author_of, located, placed, problem_oids
 from wvzscan.sources.git.objects import ObjectList, ParallelReader, list_objects
 from wvzscan.sources.git.objects_meta import Person
 from wvzscan.sources.git.process import GitError, Repo
-from wvzscan.sources.git.repo_state import describe_state, missing_objects
+from wvzscan.sources.git.repo_state import describe_state, inventory_problems, missing_objects
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,10 @@ def scan_history(
     describe_state(repo, result)
     objs = list_objects(repo, max_size)
     result.notes.extend(objs.notes)
+    for line in objs.errors:
+        result.error("git object store", f"git could not list every object: {line}")
+    for problem in inventory_problems(repo, objs.listed):
+        result.error("git object store", problem)
     if objs.skipped_large:
         result.skipped["blob over max_file_size"] += objs.skipped_large
     obj_scanner = ObjectScanner(scanner, result, source, progress)
@@ -125,8 +129,11 @@ def scan_history(
     if progress is not None:
         progress.done()
     obj_scanner.finish()
-    if obj_scanner.found:
-        findings = attribute(repo, obj_scanner.found, result, source, include_unreachable)
+    pending = problem_oids(obj_scanner)
+    if obj_scanner.found or pending:
+        where: dict[str, str] = {}
+        findings = attribute(repo, obj_scanner.found, result, source, include_unreachable, pending, where)
+        obj_scanner.locate(where)
         add_findings(result, findings, exclude)
 
 
@@ -160,9 +167,20 @@ class _MissingWalk:
 
 
 def attribute(
-    repo: Repo, found: dict[str, Found], result: ScanResult, source: Source, include_unreachable: bool
+    repo: Repo,
+    found: dict[str, Found],
+    result: ScanResult,
+    source: Source,
+    include_unreachable: bool,
+    located_oids: Iterable[str] = (),
+    where: dict[str, str] | None = None,
 ) -> list[Finding]:
+    """Findings placed at their commit and path; ``where`` gets the location (path, blob, commit)
+    of each of ``located_oids`` (blobs whose errors and notes need one)."""
     blob_keys = {oid: fo.keys for oid, fo in found.items() if fo.type == "blob"}
+    wanted = [o for o in located_oids if o not in found or found[o].type == "blob"]
+    for oid in wanted:
+        blob_keys.setdefault(oid, frozenset())
     commits_found = {oid for oid, fo in found.items() if fo.type == "commit"}
     refs = objects_meta.refs(repo)
     stashed = objects_meta.stash_commits(repo)
@@ -191,6 +209,11 @@ def attribute(
         reflog_only = set(lost.commit_refs) - set(commit_refs)
         for ck, cv in lost.commit_refs.items():
             commit_refs.setdefault(ck, cv)
+    if where is not None:
+        for oid in wanted:
+            if oid in first_seen:
+                origin, path = first_seen[oid]
+                where[oid] = located(oid, "blob", path, origin.commit)
     _drop_what_merges_inherit(repo, events, blob_keys)
     head_keys = _head_keys(repo, blob_keys)
     by_blob: dict[str, list[tuple[str, str, Origin]]] = {}

@@ -10,13 +10,12 @@ costs one error, never the rest of the scan.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from wvzscan.sources.git.process import GitError, Repo, explain, git_env
+from wvzscan.sources.git.process import Batch, GitError, Repo, Truncated, explain, next_answer
 
 # object id (hex), type, content
 Handler = Callable[[str, str, bytes], None]
@@ -24,6 +23,7 @@ Problem = Callable[[str, str], None]  # (object id, message)
 
 BLOCK = 512  # object ids handed to a reader at a time
 READ_TYPES = frozenset({b"blob", b"commit", b"tag"})
+READ_TYPES_STR = frozenset({"blob", "commit", "tag"})
 
 
 @dataclass
@@ -36,6 +36,8 @@ class ObjectList:
     skipped_large: int = 0
     notes: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # listed, but the header cannot be read
+    listed: int = 0  # every object git listed (trees and unreadable ones included)
+    errors: list[str] = field(default_factory=list)  # what git said it could not list
 
     @property
     def count(self) -> int:
@@ -54,47 +56,66 @@ def from_ids(oids: list[str]) -> ObjectList:
 
 
 def list_objects(repo: Repo, max_size: int | None = None) -> ObjectList:
-    """Every blob, commit and tag in the object store (reachable or not), in pack order."""
+    """Every blob, commit and tag in the object store (reachable or not), in pack order.
+
+    git's enumeration skips what it cannot open (a corrupt pack index, an unreadable folder) with
+    an error line and exit code 0: any error output is recorded (``errors``), never ignored."""
     fmt = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
-    proc = subprocess.Popen(
-        repo.cmd("cat-file", "--batch-all-objects", fmt, "--unordered"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=git_env(),
-    )
-    assert proc.stdout is not None and proc.stderr is not None
     ids = bytearray()  # one flat buffer: 850,000 ids cost 35 MB as a list of bytes, 35 MB less this way
-    total = skipped = 0
+    total = skipped = listed = 0
     line_len = 0
     unreadable = []
-    for line in proc.stdout:
-        fields = line.split()
-        if len(fields) != 3:  # "<oid> missing": a corrupt loose object is listed but cannot be read
-            unreadable.append(fields[0].decode("ascii", "replace"))
-            continue
-        oid, typ, size_s = fields
-        if typ not in READ_TYPES:
-            continue
-        size = int(size_s)
-        if max_size is not None and typ == b"blob" and size > max_size:
-            skipped += 1
-            continue
-        total += size
-        ids += oid
-        ids += b"\n"
-        line_len = len(oid) + 1
-    err = proc.stderr.read()
-    if proc.wait() != 0:
+    stream = repo.stream("cat-file", "--batch-all-objects", fmt, "--unordered")
+    try:
+        with stream:
+            for line in stream.stdout:
+                fields = line.split()
+                if not fields:
+                    continue
+                listed += 1
+                if len(fields) != 3:  # "<oid> missing": a corrupt loose object is listed but cannot be read
+                    unreadable.append(fields[0].decode("ascii", "replace"))
+                    continue
+                oid, typ, size_s = fields
+                if typ not in READ_TYPES:
+                    continue
+                size = int(size_s)
+                if max_size is not None and typ == b"blob" and size > max_size:
+                    skipped += 1
+                    continue
+                total += size
+                ids += oid
+                ids += b"\n"
+                line_len = len(oid) + 1
+    except GitError as e:
         # An object whose header cannot be read stops --batch-check; list names only (git then
         # reads no object at all) and let the readers find out which objects are broken.
-        return _list_names(repo, explain(err, "git cat-file"))
-    return ObjectList(bytes(ids), line_len, total, skipped, unreadable=unreadable)
+        ol = _list_names(repo, str(e))
+        ol.errors.extend(_stderr_errors(stream.stderr_text))
+        return ol
+    ol = ObjectList(bytes(ids), line_len, total, skipped, unreadable=unreadable, listed=listed)
+    ol.errors.extend(_stderr_errors(stream.stderr_text))
+    return ol
+
+
+def _stderr_errors(text: str) -> list[str]:
+    """git's error output while listing: each distinct error line is something not listed
+    (warnings, such as a partial clone's "uses promisor remotes", are not)."""
+    seen: list[str] = []
+    for ln in text.splitlines():
+        ln = ln.strip()
+        if ln and not ln.startswith(("hint:", "warning:")) and ln not in seen:
+            seen.append(ln)
+    return seen[:20]
 
 
 def _list_names(repo: Repo, why: str) -> ObjectList:
-    out = repo.run("cat-file", "--batch-all-objects", "--batch-check=%(objectname)", "--unordered")
-    lines = out.split()
+    p = repo.run_full("cat-file", "--batch-all-objects", "--batch-check=%(objectname)", "--unordered")
+    if p.code != 0:
+        raise GitError(f"the object store cannot be listed: {explain(p.stderr, 'git cat-file')}")
+    lines = p.stdout.split()
     ol = ObjectList(b"\n".join(lines) + b"\n" if lines else b"", len(lines[0]) + 1 if lines else 0)
+    ol.listed = len(lines)
     ol.notes.append(f"object sizes could not be listed ({why}); trees were read too")
     return ol
 
@@ -134,7 +155,7 @@ class ParallelReader:
         # bases, which a reader can reuse only if it reads them itself. Sixteen runs still balance
         # the load between two readers.
         self._source = _Source(objects.blocks(max(BLOCK, objects.count // 16)))
-        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._procs: set[Batch] = set()
         self._failure: BaseException | None = None
 
     def run(self) -> None:
@@ -183,43 +204,32 @@ class ParallelReader:
 
     def _one_process(self, pending: deque[bytes]) -> tuple[deque[bytes], bool, str]:
         """Run one cat-file until the work runs out or it dies; return what it left unanswered."""
-        import tempfile  # not at load time: `staged` reads a few blobs without these readers
-
-        with tempfile.TemporaryFile() as errf:
-            proc = subprocess.Popen(
-                # A bigger delta-base cache than git's 96 MiB default: consecutive objects in pack
-                # order share delta bases, and re-inflating them was a quarter of the readers' CPU
-                # (git/git: 18.1 s -> 14.1 s of CPU for every non-tree object).
-                self.repo.cmd("-c", "core.deltaBaseCacheLimit=256m", "cat-file", "--batch"),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errf,
-                env=git_env(),
-                bufsize=1 << 16,
-            )
-            self._procs.add(proc)
-            sent: deque[bytes] = deque()
-            writer = threading.Thread(target=self._write, args=(proc, pending, sent), daemon=True)
-            writer.start()
-            crashed = False
-            try:
-                crashed = not self._read(proc, sent)
-            finally:
-                if crashed:
-                    proc.kill()
-                proc.wait()
-                writer.join()
-                self._procs.discard(proc)
-            crashed = crashed or proc.returncode != 0
-            errf.seek(0)
-            message = explain(errf.read(), "git cat-file") if crashed else ""
-        if crashed and not message:
-            message = f"git cat-file exited with code {proc.returncode}"
+        # A bigger delta-base cache than git's 96 MiB default: consecutive objects in pack
+        # order share delta bases, and re-inflating them was a quarter of the readers' CPU
+        # (git/git: 18.1 s -> 14.1 s of CPU for every non-tree object).
+        batch = self.repo.batch("core.deltaBaseCacheLimit=256m")
+        self._procs.add(batch)
+        sent: deque[bytes] = deque()
+        writer = threading.Thread(target=self._write, args=(batch, pending, sent), daemon=True)
+        writer.start()
+        crashed = False
+        try:
+            crashed = not self._read(batch, sent)
+        finally:
+            if crashed:
+                batch.kill()
+            code, message = batch.close()
+            writer.join()
+            self._procs.discard(batch)
+        crashed = crashed or code != 0
+        if not crashed:
+            message = ""
+        elif not message:
+            message = f"git cat-file exited with code {code}"
         return sent, crashed, message
 
-    def _write(self, proc: subprocess.Popen[bytes], pending: deque[bytes], sent: deque[bytes]) -> None:
-        stdin = proc.stdin
-        assert stdin is not None
+    def _write(self, batch: Batch, pending: deque[bytes], sent: deque[bytes]) -> None:
+        stdin = batch.stdin
         try:
             while pending:
                 n = min(len(pending), BLOCK)
@@ -241,47 +251,31 @@ class ParallelReader:
             with contextlib.suppress(BrokenPipeError, OSError):
                 stdin.close()
 
-    def _read(self, proc: subprocess.Popen[bytes], sent: deque[bytes]) -> bool:
+    def _read(self, batch: Batch, sent: deque[bytes]) -> bool:
         """Answers in order; False when the process died before answering everything."""
-        out = proc.stdout
-        assert out is not None
+        out = batch.stdout
         readline, read = out.readline, out.read
         handle, lock = self.handle, self.lock
         while True:
-            header = readline()
-            if not header:
-                return not sent
-            if not header.endswith(b"\n"):
+            try:
+                answer = next_answer(readline, read)
+            except Truncated:
                 return False
-            parts = header.split()
-            if len(parts) == 3:
-                oid_b, typ_b, size_b = parts
-                size = int(size_b)
-                data = read(size)
-                if len(data) != size or read(1) != b"\n":
-                    return False
-                sent.popleft()
-                if typ_b in READ_TYPES:
-                    oid, typ = oid_b.decode("ascii"), typ_b.decode("ascii")
-                    with lock:
-                        handle(oid, typ, data)
-                del data
-            elif len(parts) == 2 and parts[1] in (b"missing", b"ambiguous"):
-                sent.popleft()
+            if answer is None:
+                return not sent
+            sent.popleft()
+            if answer.data is None:
                 with lock:
-                    self.on_missing(parts[0].decode("ascii", "replace"), parts[1].decode())
-            else:
-                raise GitError(f"unexpected output from git cat-file: {header[:80]!r}")
+                    self.on_missing(answer.oid, answer.type)
+            elif answer.type in READ_TYPES_STR:
+                with lock:
+                    handle(answer.oid, answer.type, answer.data)
+            del answer
 
 
 def read_one(repo: Repo, oid: str) -> tuple[str, bytes] | None:
     """One object's type and content (None when it cannot be read)."""
-    p = subprocess.run(repo.cmd("cat-file", "--batch"), input=oid.encode() + b"\n", capture_output=True, env=git_env())
-    header, _, rest = p.stdout.partition(b"\n")
-    parts = header.split()
-    if p.returncode != 0 or len(parts) != 3:
+    answers, _ = repo.cat([oid])
+    if not answers or answers[0].data is None:
         return None
-    size = int(parts[2])
-    if len(rest) < size:
-        return None
-    return parts[1].decode(), rest[:size]
+    return answers[0].type, answers[0].data

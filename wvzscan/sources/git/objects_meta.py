@@ -90,18 +90,12 @@ def tags_reached(repo: Repo, refs: list[Ref]) -> dict[str, tuple[str, str | None
             todo.setdefault(r.oid, info)
     while todo:  # a tag of a tag: follow each chain one level per cat-file run
         order = list(todo)
-        answer = repo.run("cat-file", "--batch", input="".join(o + "\n" for o in order).encode(), check=False)
+        answers, _ = repo.cat(order)
         nxt: dict[str, tuple[str, str | None]] = {}
-        pos = 0
-        for oid in order:
-            nl = answer.find(b"\n", pos)
-            parts = answer[pos:nl].split() if nl != -1 else []
-            if len(parts) != 3:
-                pos = nl + 1 if nl != -1 else len(answer)
+        for oid, ans in zip(order, answers, strict=False):
+            if ans.data is None:
                 continue
-            size = int(parts[2])
-            header = answer[nl + 1 : nl + 1 + size].partition(b"\n\n")[0]
-            pos = nl + 2 + size
+            header = ans.data.partition(b"\n\n")[0]
             target, typ = header_field(header, b"object"), header_field(header, b"type")
             if target and typ == b"tag" and target.decode() not in out:
                 out[target.decode()] = todo[oid]

@@ -1,18 +1,101 @@
-"""Running git: argument lists only (never a shell), clear errors, repository discovery."""
+"""The one git runner: every git process wvzscan starts goes through this module.
+
+- ``run``: capture stdout; the exit code is always checked (``check=False`` only where a failure
+  is itself the answer, e.g. ``rev-parse --verify``: use ``probe`` for that).
+- ``Stream``: a ``Popen`` read as a stream; its exit code (and, for enumerations, its error
+  output) is checked when it ends.
+- ``Batch``: one ``git cat-file --batch`` pipe; ``next_answer`` is the one parser of its output.
+
+Every call runs under one environment and config policy (``git_env`` and ``POLICY``): what can
+change the plumbing output wvzscan parses, or which objects git shows as reachable, is pinned or
+switched off (grafts, replace objects, output encoding, quoting, pagers, colour, hooks, lazy
+fetches, optional locks, prompts), and inherited ``GIT_*`` variables that redirect git to
+another repository, index or object store are dropped, unless a command deliberately keeps one
+(``Repo.keep_env``: the index of a ``git commit -a`` that runs the pre-commit hook).
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO
 
-# git must never stop to ask for a password or open an editor or pager in the middle of a scan.
-_ENV_FIXED = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0"}
+from wvzscan.errors import WvzscanError
+
+# A path that cannot exist (a file under /dev/null): "no such file", silently.
+NOWHERE = os.path.join(os.devnull, "wvzscan-none")
+
+# git's command-line config wins over every config file (system, global, the repository's own).
+POLICY: tuple[str, ...] = (
+    "core.quotePath=false",  # paths as bytes, never C-quoted
+    "i18n.logOutputEncoding=UTF-8",  # a repository's UTF-16 log encoding would hide every field
+    "i18n.commitEncoding=UTF-8",
+    "color.ui=never",
+    "core.pager=cat",
+    "core.hooksPath=" + NOWHERE,  # no hook runs (clone, fetch...)
+    "core.fsmonitor=false",  # a configured fsmonitor is a program git would run
+    "core.useReplaceRefs=false",  # (git >= 2.41; GIT_NO_REPLACE_OBJECTS below for older ones)
+    "core.commitGraph=false",  # a planted commit-graph file could give commits other parents
+    "log.showSignature=false",  # gpg output inside git log's stream
+    "log.mailmap=false",
+    "diff.relative=false",
+    "diff.noprefix=false",
+    "diff.mnemonicPrefix=false",
+    "gc.auto=0",
+    "maintenance.auto=false",
+    "advice.graftFileDeprecated=false",
+)
+
+_FIXED_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",  # never stop to ask for a password
+    "GIT_PAGER": "cat",
+    "PAGER": "cat",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_NO_LAZY_FETCH": "1",  # a partial clone's promisor remote would make a scan reach the network
+    # Replace refs and grafts make git show other objects or parents in place of the real ones;
+    # the real ones are what the repository holds and what a clone or push sends.
+    "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_GRAFT_FILE": NOWHERE,  # .git/info/grafts and an inherited GIT_GRAFT_FILE both ignored
+    "GIT_CONFIG_COUNT": "0",  # an inherited GIT_CONFIG_KEY_n/VALUE_n set is not applied
+    "LC_ALL": "C",  # git's messages in English: errors are matched on their words
+    "LANGUAGE": "C",
+}
+
+# Inherited GIT_* variables kept: the user's own config files, transport and credentials (a
+# clone of a URL), where git is installed. Every other GIT_* is dropped (GIT_DIR, GIT_WORK_TREE,
+# GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES, GIT_COMMON_DIR,
+# GIT_NAMESPACE, GIT_CONFIG_PARAMETERS, GIT_CONFIG, GIT_TRACE*, GIT_*_PATHSPECS, ...).
+_KEEP = frozenset(
+    {
+        "GIT_EXEC_PATH",
+        "GIT_CONFIG_GLOBAL",
+        "GIT_CONFIG_SYSTEM",
+        "GIT_CONFIG_NOSYSTEM",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "GIT_SSH_VARIANT",
+        "GIT_ASKPASS",
+        "GIT_SSL_CAINFO",
+        "GIT_SSL_CAPATH",
+        "GIT_SSL_CERT",
+        "GIT_SSL_KEY",
+        "GIT_SSL_NO_VERIFY",
+        "GIT_HTTP_PROXY_AUTHMETHOD",
+        "GIT_HTTP_USER_AGENT",
+        "GIT_HTTP_LOW_SPEED_LIMIT",
+        "GIT_HTTP_LOW_SPEED_TIME",
+        "GIT_ALLOW_PROTOCOL",
+        "GIT_PROTOCOL_FROM_USER",
+    }
+)
 
 
-class GitError(Exception):
-    """git failed in a way that stops the scan (not a repository, bad revision, refused...)."""
+class GitError(WvzscanError):
+    """git failed in a way that stops the scan (not a repository, bad revision, refused...): exit 2."""
 
 
 class NotARepository(GitError):
@@ -23,22 +106,62 @@ class UnsafeRepository(GitError):
     """git's safe.directory check refused the repository (owned by another user)."""
 
 
-def git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(_ENV_FIXED)
-    # A lazy fetch from a partial clone's promisor remote would make a scan reach the network.
-    env["GIT_NO_LAZY_FETCH"] = "1"
-    # Replace refs (git replace, grafts) make git show other objects in place of the real ones;
-    # the real ones are what the repository holds and what a clone or push sends.
-    env["GIT_NO_REPLACE_OBJECTS"] = "1"
+def git_env(keep: Mapping[str, str] | None = None, inherit: Iterable[str] = ()) -> dict[str, str]:
+    """The environment of every git process: the policy above over the caller's environment.
+
+    ``keep``: GIT_* values a command sets on purpose; ``inherit``: names of inherited GIT_*
+    variables it deliberately honours (repository discovery from ``.`` in a hook)."""
+    allowed = _KEEP | frozenset(inherit)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in allowed}
+    env.update(_FIXED_ENV)
+    if keep:
+        env.update(keep)
     return env
 
 
-def command(git_dir: str | None, *args: str) -> list[str]:
+def command(git_dir: str | None, *args: str, pre: Sequence[str] = ()) -> list[str]:
+    """``git [--git-dir D] [pre...] -c <policy>... args``."""
     cmd = ["git"]
     if git_dir is not None:
         cmd += ["--git-dir", git_dir]
+    cmd += pre
+    for setting in POLICY:
+        cmd += ["-c", setting]
     return [*cmd, *args]
+
+
+@dataclass(frozen=True)
+class Completed:
+    code: int
+    stdout: bytes
+    stderr: bytes
+
+
+def run_full(
+    git_dir: str | None,
+    args: Sequence[str],
+    *,
+    cwd: str | None = None,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    pre: Sequence[str] = (),
+) -> Completed:
+    """Run git to the end: exit code, stdout and stderr, for callers that judge the code themselves."""
+    try:
+        p = subprocess.run(
+            command(git_dir, *args, pre=pre),
+            cwd=cwd,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            env=dict(env) if env is not None else git_env(),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed (or not on PATH)") from None
+    except NotADirectoryError:
+        raise NotARepository(f"not a directory: {cwd}") from None
+    return Completed(p.returncode, p.stdout, p.stderr)
 
 
 def run(
@@ -47,16 +170,16 @@ def run(
     cwd: str | None = None,
     input: bytes | None = None,
     check: bool = True,
+    env: Mapping[str, str] | None = None,
+    pre: Sequence[str] = (),
 ) -> bytes:
-    """Run git and return its stdout; a failure becomes a GitError with git's own words."""
-    try:
-        p = subprocess.run(
-            command(git_dir, *args), cwd=cwd, input=input, capture_output=True, env=git_env(), check=False
-        )
-    except FileNotFoundError:
-        raise GitError("git is not installed (or not on PATH)") from None
-    if check and p.returncode != 0:
-        raise GitError(explain(p.stderr, f"git {args[0]}"))
+    """Run git and return its stdout; a failure becomes a GitError with git's own words.
+
+    ``check=False`` is for commands whose failure is an answer with an empty output (a revision
+    that does not resolve, a config key that is not set)."""
+    p = run_full(git_dir, args, cwd=cwd, input=input, env=env, pre=pre)
+    if check and p.code != 0:
+        raise GitError(explain(p.stderr, f"git {args[0] if args else ''}".strip()))
     return p.stdout
 
 
@@ -70,29 +193,254 @@ def explain(stderr: bytes, what: str) -> str:
     return lines[0] if lines else f"{what} failed"
 
 
+class Stream:
+    """A git process read as a stream (``with Stream(...) as s: for b in s.chunks(): ...``).
+
+    When the block ends normally the exit code is checked, and with ``strict_stderr`` any error
+    output too (an enumeration that printed an error and exited 0 is not complete). When the
+    block ends early (an exception, a generator closed by its consumer) git is stopped.
+    """
+
+    def __init__(
+        self,
+        cmd: list[str],
+        env: Mapping[str, str],
+        *,
+        stdin: bytes | None = None,
+        what: str = "git",
+        strict_stderr: bool = False,
+    ) -> None:
+        import tempfile  # not at load time: the `staged` hook never streams
+
+        self.what = what
+        self.strict_stderr = strict_stderr
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the process ends)
+        try:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._err,
+                env=dict(env),
+            )
+        except FileNotFoundError:
+            self._err.close()
+            raise GitError("git is not installed (or not on PATH)") from None
+        if stdin is not None and self.proc.stdin is not None:
+            import threading
+
+            def feed(pipe: IO[bytes], data: bytes) -> None:
+                import contextlib
+
+                with contextlib.suppress(OSError):
+                    pipe.write(data)
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+            self._feeder: threading.Thread | None = threading.Thread(
+                target=feed, args=(self.proc.stdin, stdin), daemon=True
+            )
+            self._feeder.start()
+        else:
+            self._feeder = None
+        assert self.proc.stdout is not None
+        self.stdout: IO[bytes] = self.proc.stdout
+        self.stderr_text = ""
+
+    def chunks(self, size: int = 1 << 20) -> Iterable[bytes]:
+        read = self.stdout.read
+        while True:
+            b = read(size)
+            if not b:
+                return
+            yield b
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, typ: object, exc: object, tb: object) -> None:
+        early = typ is not None
+        try:
+            self.stdout.close()
+            if early and self.proc.poll() is None:
+                self.proc.kill()
+            code = self.proc.wait()
+            if self._feeder is not None:
+                self._feeder.join()
+            self._err.seek(0)
+            err = self._err.read()
+        finally:
+            self._err.close()
+        self.stderr_text = err.decode("utf-8", "replace")
+        if early:
+            return
+        if code != 0:
+            raise GitError(f"{self.what} failed: {explain(err, self.what)}")
+        if self.strict_stderr and err.strip():
+            raise GitError(f"{self.what} reported errors: {explain(err, self.what)}")
+
+
+# --- cat-file --batch --------------------------------------------------------------------------
+
+
+class Truncated(Exception):
+    """The ``cat-file --batch`` process ended in the middle of an answer."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer of ``cat-file --batch``: an object, or a problem (``missing``, ``ambiguous``)."""
+
+    oid: str
+    type: str
+    data: bytes | None  # None for a problem
+
+    @property
+    def problem(self) -> str | None:
+        return self.type if self.data is None else None
+
+
+def next_answer(readline: Callable[[], bytes], read: Callable[[int], bytes]) -> Answer | None:
+    """The one parser of ``git cat-file --batch`` output: the next answer, None at the end.
+
+    Raises Truncated when git died inside an answer, GitError on output that is no answer."""
+    header = readline()
+    if not header:
+        return None
+    if not header.endswith(b"\n"):
+        raise Truncated
+    parts = header.split()
+    if len(parts) == 3:
+        oid_b, typ_b, size_b = parts
+        try:
+            size = int(size_b)
+        except ValueError:
+            raise GitError(f"unexpected output from git cat-file: {header[:80]!r}") from None
+        data = read(size)
+        if len(data) != size or read(1) != b"\n":
+            raise Truncated
+        return Answer(oid_b.decode("ascii", "replace"), typ_b.decode("ascii", "replace"), data)
+    if len(parts) == 2 and parts[1] in (b"missing", b"ambiguous"):
+        return Answer(parts[0].decode("ascii", "replace"), parts[1].decode("ascii"), None)
+    raise GitError(f"unexpected output from git cat-file: {header[:80]!r}")
+
+
+def parse_batch(out: bytes) -> tuple[list[Answer], bool]:
+    """Every answer in a captured ``cat-file --batch`` output; True when it ends truncated."""
+    import io
+
+    buf = io.BytesIO(out)
+    answers: list[Answer] = []
+    while True:
+        try:
+            a = next_answer(buf.readline, buf.read)
+        except Truncated:
+            return answers, True
+        if a is None:
+            return answers, False
+        answers.append(a)
+
+
+class Batch:
+    """One ``git cat-file --batch`` pipe (stdin: object names; stdout: answers); stderr is kept
+    in a file and read when it ends (``close``)."""
+
+    def __init__(self, cmd: list[str], env: Mapping[str, str]) -> None:
+        import tempfile
+
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the process ends)
+        try:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._err,
+                env=dict(env),
+                bufsize=1 << 16,
+            )
+        except FileNotFoundError:
+            self._err.close()
+            raise GitError("git is not installed (or not on PATH)") from None
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin: IO[bytes] = self.proc.stdin
+        self.stdout: IO[bytes] = self.proc.stdout
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+    def close(self) -> tuple[int, str]:
+        """Wait for the end: (exit code, git's error explained, "" when it said nothing)."""
+        code = self.proc.wait()
+        self._err.seek(0)
+        err = self._err.read()
+        self._err.close()
+        return code, explain(err, "git cat-file") if err.strip() else ""
+
+
+# --- the repository ------------------------------------------------------------------------------
+
+
 @dataclass
 class Repo:
     git_dir: str  # absolute
     work_tree: str | None  # None for a bare repository
     shallow: bool
     object_format: str
+    # GIT_* values this repository's commands deliberately keep (the hook's GIT_INDEX_FILE).
+    keep_env: dict[str, str] = field(default_factory=dict)
+    # git's global options for every call: ``--shallow-file`` when the shallow file is not believed.
+    pre: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)  # what opening it found that a scan must say
+    errors: list[str] = field(default_factory=list)  # ... and that makes a scan incomplete
+    boundary: frozenset[str] = frozenset()  # the shallow commits believed (their parents are not here)
+
+    def env(self) -> dict[str, str]:
+        return git_env(self.keep_env)
 
     def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
-        return run(self.git_dir, args, input=input, check=check)
+        return run(self.git_dir, args, input=input, check=check, env=self.env(), pre=self.pre)
+
+    def run_full(self, *args: str, input: bytes | None = None) -> Completed:
+        return run_full(self.git_dir, args, input=input, env=self.env(), pre=self.pre)
+
+    def ok(self, *args: str) -> bool:
+        """Whether git answers yes (exit 0): ``cat-file -e``, ``merge-base --is-ancestor``."""
+        return self.run_full(*args).code == 0
 
     def cmd(self, *args: str) -> list[str]:
-        return command(self.git_dir, *args)
+        return command(self.git_dir, *args, pre=self.pre)
+
+    def stream(self, *args: str, stdin: bytes | None = None, strict_stderr: bool = False) -> Stream:
+        what = f"git {args[0]}" if args and not args[0].startswith("-") else "git"
+        return Stream(self.cmd(*args), self.env(), stdin=stdin, what=what, strict_stderr=strict_stderr)
+
+    def batch(self, *config: str) -> Batch:
+        pre: list[str] = []
+        for c in config:
+            pre += ["-c", c]
+        return Batch(self.cmd(*pre, "cat-file", "--batch"), self.env())
+
+    def cat(self, oids: Sequence[str]) -> tuple[list[Answer], str]:
+        """Read a few objects with one ``cat-file --batch`` run: the answers in order, and git's
+        error when it died before answering them all ("" otherwise)."""
+        p = self.run_full("cat-file", "--batch", input="".join(o + "\n" for o in oids).encode())
+        answers, truncated = parse_batch(p.stdout)
+        died = truncated or len(answers) < len(oids) or p.code != 0
+        return answers, (explain(p.stderr, "git cat-file") if died else "")
 
     def resolve(self, rev: str, kind: str | None = "commit") -> str | None:
         """The object id of ``rev`` peeled to ``kind`` (None: as it is), or None when it does not resolve.
 
         ``HEAD:path`` cannot be peeled (git would read ``path^{blob}`` as the path): pass kind=None."""
-        out = run(
-            self.git_dir,
-            ["rev-parse", "--verify", "--quiet", "--end-of-options", rev if kind is None else f"{rev}^{{{kind}}}"],
+        out = self.run(
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            rev if kind is None else f"{rev}^{{{kind}}}",
             check=False,
         )
-        oid = out.decode().strip()
+        oid = out.decode("ascii", "replace").strip()
         return oid or None
 
     def head(self) -> str | None:
@@ -101,22 +449,30 @@ class Repo:
 
     @property
     def null_oid(self) -> str:
-        return "0" * (64 if self.object_format == "sha256" else 40)
+        return "0" * self.oid_len
+
+    @property
+    def oid_len(self) -> int:
+        return 64 if self.object_format == "sha256" else 40
 
 
 def _work_tree_of(git_dir: str) -> str | None:
     """The work tree of a non-bare repository whose .git folder we were started in (git answers
     --show-toplevel only from inside the work tree): the folder that holds it, if it agrees."""
     parent = os.path.dirname(git_dir.rstrip("/"))
-    args = ["rev-parse", "--absolute-git-dir", "--show-toplevel"]
-    p = subprocess.run(command(None, *args), cwd=parent, capture_output=True, env=git_env(), check=False)
+    p = run_full(None, ["rev-parse", "--absolute-git-dir", "--show-toplevel"], cwd=parent)
     lines = p.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if p.returncode == 0 and len(lines) == 2 and os.path.samefile(lines[0], git_dir):
+    if p.code == 0 and len(lines) == 2 and os.path.samefile(lines[0], git_dir):
         return lines[1]
     return None
 
 
-def open_repo(path: str) -> Repo:
+# Inherited variables honoured when the repository is ``.``: git sets them for hooks (and
+# GIT_INDEX_FILE is the index a `git commit -a` or `git commit <paths>` is about to record).
+_HOOK_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
+
+
+def discover(path: str) -> Repo:
     """Discover the repository at ``path`` (a work tree, anywhere inside one, or a bare repository).
 
     A GIT_DIR or GIT_WORK_TREE in the environment (set by git for hooks, or left by a script) would
@@ -128,17 +484,12 @@ def open_repo(path: str) -> Repo:
     # repository, after the other answers are printed.
     args = ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository"]
     args += ["--show-object-format", "--is-inside-git-dir", "--show-toplevel"]
-    try:
-        env = git_env()
-        if os.path.normpath(path) != ".":
-            env.pop("GIT_DIR", None)
-            env.pop("GIT_WORK_TREE", None)
-        p = subprocess.run(command(None, *args), cwd=path, capture_output=True, env=env, check=False)
-    except FileNotFoundError:
-        raise GitError("git is not installed (or not on PATH)") from None
+    here = os.path.normpath(path) == "."
+    inherit = _HOOK_VARS if here else ()
+    p = run_full(None, args, cwd=path, env=git_env(inherit=inherit))
     lines = p.stdout.decode("utf-8", "surrogateescape").splitlines()
     inside_git_dir = len(lines) >= 5 and lines[4] == "true"
-    if len(lines) < 5 or (p.returncode != 0 and lines[1] != "true" and not inside_git_dir):
+    if len(lines) < 5 or (p.code != 0 and lines[1] != "true" and not inside_git_dir):
         err = p.stderr.decode("utf-8", "replace")
         if "dubious ownership" in err or "safe.directory" in err:
             real = os.path.realpath(path)
@@ -153,4 +504,10 @@ def open_repo(path: str) -> Repo:
     work_tree = lines[5] if bare != "true" and len(lines) > 5 else None
     if bare != "true" and inside_git_dir:
         work_tree = _work_tree_of(git_dir)
-    return Repo(git_dir=git_dir, work_tree=work_tree, shallow=shallow == "true", object_format=fmt or "sha1")
+    keep = {}
+    if here and "GIT_INDEX_FILE" in os.environ:
+        index = os.environ["GIT_INDEX_FILE"]
+        keep["GIT_INDEX_FILE"] = os.path.abspath(index)
+    repo = Repo(git_dir=git_dir, work_tree=work_tree, shallow=shallow == "true", object_format=fmt or "sha1")
+    repo.keep_env = keep
+    return repo

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-
 from wvzscan.finding import ScanResult
-from wvzscan.sources.git.process import GitError, Repo, explain, git_env
+from wvzscan.sources.git import objects_meta
+from wvzscan.sources.git.process import GitError, Repo
 
 
 def is_partial(repo: Repo) -> bool:
@@ -17,7 +15,15 @@ def is_partial(repo: Repo) -> bool:
     return "true" in out[1::2]
 
 
+def report_opening(repo: Repo, result: ScanResult) -> None:
+    """What opening the repository found that makes a scan incomplete (a shallow file not believed)."""
+    for message in repo.errors:
+        if not any(e.where == "git repository" and e.message == message for e in result.errors):
+            result.error("git repository", message)
+
+
 def describe_state(repo: Repo, result: ScanResult) -> None:
+    report_opening(repo, result)
     if repo.shallow:
         result.notes.append(
             "shallow clone: commits before the shallow boundary are not in this repository and were not "
@@ -27,7 +33,7 @@ def describe_state(repo: Repo, result: ScanResult) -> None:
         result.notes.append(
             "partial clone: objects the clone filtered out are not here; each one is counted as an error"
         )
-    if repo.head() is not None and _has_gitmodules(repo):
+    if repo.head() is not None and (_has_gitmodules(repo) or objects_meta.has_gitlinks(repo, "HEAD")):
         result.notes.append(
             "submodules are not entered: each is its own repository "
             "(scan them with `git submodule foreach wvzscan repo .`)"
@@ -35,8 +41,7 @@ def describe_state(repo: Repo, result: ScanResult) -> None:
 
 
 def _has_gitmodules(repo: Repo) -> bool:
-    p = subprocess.run(repo.cmd("cat-file", "-e", "HEAD:.gitmodules"), capture_output=True, env=git_env())
-    return p.returncode == 0
+    return repo.ok("cat-file", "-e", "HEAD:.gitmodules")
 
 
 def missing_objects(repo: Repo, revs: tuple[str, ...] = ("--all",)) -> list[str]:
@@ -45,22 +50,96 @@ def missing_objects(repo: Repo, revs: tuple[str, ...] = ("--all",)) -> list[str]
         return []  # an empty repository
     args = ["rev-list", "--objects", "--missing=print", *revs]
     missing: list[str] = []
-    with tempfile.TemporaryFile() as errf:
-        proc = subprocess.Popen(repo.cmd(*args), stdout=subprocess.PIPE, stderr=errf, env=git_env())
-        assert proc.stdout is not None
-        rest = b""
-        while True:
-            chunk = proc.stdout.read(1 << 20)
-            if not chunk:
-                break
-            buf = rest + chunk
-            cut = buf.rfind(b"\n") + 1
-            block, rest = buf[:cut], buf[cut:]
-            if b"?" in block:
-                missing.extend(ln[1:].decode() for ln in block.split(b"\n") if ln.startswith(b"?"))
-        if rest.startswith(b"?"):
-            missing.append(rest[1:].strip().decode())
-        if proc.wait() != 0:
-            errf.seek(0)
-            raise GitError(f"the history could not be walked: {explain(errf.read(), 'git rev-list')}")
+    try:
+        with repo.stream(*args) as proc:
+            rest = b""
+            for chunk in proc.chunks():
+                buf = rest + chunk
+                cut = buf.rfind(b"\n") + 1
+                block, rest = buf[:cut], buf[cut:]
+                if b"?" in block:
+                    missing.extend(ln[1:].decode() for ln in block.split(b"\n") if ln.startswith(b"?"))
+            if rest.startswith(b"?"):
+                missing.append(rest[1:].strip().decode())
+    except GitError as e:
+        raise GitError(f"the history could not be walked: {str(e).removeprefix('git rev-list failed: ')}") from None
     return missing
+
+
+def _count_objects(repo: Repo) -> dict[str, int]:
+    out = repo.run("count-objects", "-v").decode("utf-8", "replace")
+    counts: dict[str, int] = {}
+    for line in out.splitlines():
+        name, _, value = line.partition(":")
+        if value.strip().isdigit():
+            counts[name.strip()] = int(value.strip())
+        elif name.strip() == "alternate":
+            counts["alternates"] = counts.get("alternates", 0) + 1
+    return counts
+
+
+def _on_disk(objects_dir: str) -> tuple[int, int, list[str]]:
+    """(loose object files, packs with an index, problems) in the repository's own object folder."""
+    import os
+    import re
+
+    problems: list[str] = []
+    loose = packs = 0
+    fanout = re.compile(r"^[0-9a-f]{2}$")
+    try:
+        names = os.listdir(objects_dir)
+    except OSError as e:
+        return 0, 0, [f"cannot list {objects_dir}: {e.strerror}"]
+    for name in names:
+        if fanout.match(name):
+            folder = os.path.join(objects_dir, name)
+            try:
+                loose += sum(1 for n in os.listdir(folder) if re.fullmatch(r"[0-9a-f]{38}|[0-9a-f]{62}", n))
+            except NotADirectoryError:
+                problems.append(f"{folder} is not a folder")
+            except OSError as e:
+                problems.append(f"cannot list {folder}: {e.strerror}")
+    pack_dir = os.path.join(objects_dir, "pack")
+    try:
+        files = set(os.listdir(pack_dir))
+    except FileNotFoundError:
+        files = set()
+    except OSError as e:
+        problems.append(f"cannot list {pack_dir}: {e.strerror}")
+        files = set()
+    for name in sorted(files):
+        if name.endswith(".pack") and not name.startswith("tmp_"):
+            if name[:-5] + ".idx" in files:
+                packs += 1
+            else:
+                problems.append(f"pack {name} has no index: its objects cannot be read")
+    return loose, packs, problems
+
+
+def inventory_problems(repo: Repo, listed: int) -> list[str]:
+    """Whether git's enumeration of the object store saw what is there.
+
+    git skips a pack whose index it cannot read, or a folder it cannot list, with an error and exit
+    code 0. ``git count-objects -v`` and the folder itself are asked independently: a pack or a
+    loose object that git does not count, or fewer objects listed than the store's loose objects
+    (or, with one pack, than loose plus packed), means objects went unread."""
+    import os
+
+    counts = _count_objects(repo)
+    objects_dir = repo.run("rev-parse", "--git-path", "objects").decode("utf-8", "surrogateescape").strip()
+    if not os.path.isabs(objects_dir):
+        objects_dir = os.path.join(repo.git_dir, objects_dir)
+    loose, packs, problems = _on_disk(objects_dir)
+    if packs > counts.get("packs", 0):
+        problems.append(
+            f"{packs - counts.get('packs', 0)} of {packs} packs in {objects_dir}/pack could not be opened by git "
+            "(a corrupt or unreadable pack index): their objects were not read"
+        )
+    if loose > counts.get("count", 0):
+        problems.append(f"{loose - counts.get('count', 0)} loose objects were not counted by git: not read")
+    distinct_loose = counts.get("count", 0) - counts.get("prune-packable", 0)
+    expected = distinct_loose + counts.get("in-pack", 0)
+    short = listed < distinct_loose or (counts.get("packs", 0) <= 1 and listed < expected)
+    if short:
+        problems.append(f"git listed {listed} objects, but count-objects counts {expected}: objects were not read")
+    return problems

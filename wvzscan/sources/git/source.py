@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from wvzscan.errors import WvzscanError
 from wvzscan.options import ScanOptions
 from wvzscan.sources.context import SourceContext
-from wvzscan.sources.git.process import GitError, Repo, open_repo, run
+from wvzscan.sources.git.process import GitError, Repo, run
+from wvzscan.sources.git.repository import open_repo
 
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.I)
 _ZEROS = re.compile(r"^0+$")
@@ -24,10 +25,8 @@ def is_url(target: str) -> bool:
 
 
 def open_repository(path: str) -> Repo:
-    try:
-        return open_repo(path)
-    except GitError as e:
-        raise WvzscanError(str(e)) from None
+    """The repository at ``path`` (GitError, a WvzscanError, when there is none or git refuses it)."""
+    return open_repo(path)
 
 
 @contextmanager
@@ -42,7 +41,7 @@ def cloned(url: str) -> Iterator[str]:
         try:
             run(None, ["clone", "--mirror", "--quiet", "--no-hardlinks", "--", url, dest])
         except GitError as e:
-            raise WvzscanError(f"cannot clone {url}: {e}") from None
+            raise GitError(f"cannot clone {url}: {e}") from None
         yield dest
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -125,8 +124,6 @@ class HistorySource:
                 )
             else:
                 CommitsSource(self.repo, tuple(revs)).produce(ctx)
-        except GitError as e:
-            raise WvzscanError(str(e)) from None
         finally:
             ctx.progress.done()
 
@@ -161,9 +158,8 @@ class CommitsSource:
                     list(self.revs),
                     progress=ctx.progress,
                     exclude=ctx.config.exclude,
+                    max_size=ctx.max_file_size,
                 )
-        except GitError as e:
-            raise WvzscanError(str(e)) from None
         finally:
             ctx.progress.done()
 
@@ -192,10 +188,10 @@ class IndexSource:
                 "run by the pre-commit framework with nothing staged (pre-commit run --all-files): "
                 "every file in the index was scanned"
             )
-        try:
-            scan_index(self.repo, ctx.scanner, ctx.result, exclude=ctx.config.exclude, whole=self.whole)
-        except GitError as e:
-            raise WvzscanError(str(e)) from None
+        cfg = ctx.config
+        scan_index(
+            self.repo, ctx.scanner, ctx.result, exclude=cfg.exclude, whole=self.whole, max_size=ctx.max_file_size
+        )
 
 
 def nothing_staged(repo: Repo) -> bool:
@@ -288,10 +284,9 @@ class PushSource:
                     source="push",
                     progress=ctx.progress,
                     exclude=ctx.config.exclude,
+                    max_size=ctx.max_file_size,
                 )
             if tags:
                 scan_tags(self.repo, ctx.scanner, ctx.result, tags, exclude=ctx.config.exclude)
-        except GitError as e:
-            raise WvzscanError(str(e)) from None
         finally:
             ctx.progress.done()
