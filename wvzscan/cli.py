@@ -6,12 +6,13 @@ pre-commit hook pays only for what it uses.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import click
 
 from wvzscan import __version__
-from wvzscan.errors import WvzscanError
+from wvzscan.errors import EXIT_INCOMPLETE, EXIT_USAGE, WvzscanError
 
 
 class LazyGroup(click.Group):
@@ -69,14 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The one place that turns what a command returned or raised into the process's exit code.
 
     Commands return their exit code; the engine raises ``WvzscanError`` for "cannot be done as
-    asked" (exit 2). The console script exits with what this returns.
+    asked" (exit 2). Anything else is a defect or the machine's limit (MemoryError, RecursionError):
+    one line, never a traceback, and never exit 1, which means "findings": 2 before the scan ran,
+    3 once it had (what it found is not known to be complete). The console script exits with this.
     """
+    from wvzscan.commands import common
+
+    common.SCAN_RAN.clear()
     try:
         rv = cli.main(args=list(argv) if argv is not None else None, prog_name="wvzscan", standalone_mode=False)
     except WvzscanError as e:
-        from wvzscan.commands.common import say
-
-        say(f"error: {e}")
+        common.say(f"error: {e}")
         return e.exit_code
     except click.ClickException as e:
         e.show()
@@ -84,4 +88,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (click.Abort, KeyboardInterrupt):
         click.echo("wvzscan: interrupted", err=True)
         return 130
+    except BrokenPipeError:  # `wvzscan ... | head`: the reader left, nothing more to say
+        return EXIT_USAGE if not common.SCAN_RAN.is_set() else EXIT_INCOMPLETE
+    except Exception as e:  # noqa: BLE001 - the last line of defence: one clear line, the right code
+        detail = str(e)[:300]
+        code = EXIT_INCOMPLETE if common.SCAN_RAN.is_set() else EXIT_USAGE
+        common.say(
+            f"error: unexpected {type(e).__name__}{': ' + detail if detail else ''} "
+            f"({'the scan is incomplete' if code == EXIT_INCOMPLETE else 'the scan did not run to its end'}; "
+            "set WVZSCAN_DEBUG=1 for a traceback)"
+        )
+        if os.environ.get("WVZSCAN_DEBUG"):
+            import traceback
+
+            from wvzscan.output.redact import scrub
+
+            click.echo(scrub(traceback.format_exc()), err=True)
+        return code
     return rv if isinstance(rv, int) else 0

@@ -226,4 +226,13 @@ class ScanResult:
             "unique_keys": len({f.secret for f in self.findings}),
             "skipped": dict(sorted(self.skipped.items())),
             "suppressed": dict(sorted(self.suppressed.items())),
+            "settings": dict(sorted(self.settings.items())),
         }
+
+    def settings_line(self) -> str | None:
+        """The detection settings that differ from the defaults, in one line (None when none do):
+        every report says so, as it says what was suppressed, so a narrowed detector is never silent."""
+        if not self.settings:
+            return None
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(self.settings.items()))
+        return f"detection settings differ from the defaults: {shown}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,9 @@ from wvzscan.finding import ScanResult
 from wvzscan.options import FAIL_ON, FailOn, ScanOptions
 from wvzscan.progress import Progress
 from wvzscan.reports import SCAN_FORMATS
+
+# Set once a scan has produced its result: an unexpected failure after that is exit 3, not 2 (cli.main).
+SCAN_RAN = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ def say(msg: str) -> None:
 
 def finish(result: ScanResult, opts: CliOptions, command: str) -> int:
     """Leak response (when asked), reports, the stderr summary; returns the interface's exit code."""
+    SCAN_RAN.set()
     response_code = 0
     if opts.verify or opts.revoke:
         from wvzscan.commands.weavz import respond_for_scan  # httpx and the API client: only when asked for

@@ -10,7 +10,7 @@ from typing import BinaryIO
 import click
 
 from wvzscan import api
-from wvzscan.commands.common import CliOptions, finish, say, scan_options, summarize_incomplete, write
+from wvzscan.commands.common import SCAN_RAN, CliOptions, finish, say, scan_options, summarize_incomplete, write
 from wvzscan.errors import EXIT_INCOMPLETE, WvzscanError
 from wvzscan.finding import ScanResult
 
@@ -76,6 +76,7 @@ def baseline_cmd(paths: tuple[str, ...], history: bool, opts: CliOptions) -> int
 def _write_baseline(result: ScanResult, opts: CliOptions) -> int:
     from wvzscan import suppress
 
+    SCAN_RAN.set()
     doc = suppress.baseline_document(result.findings)
     if opts.output:
         write(opts.output, doc)

@@ -52,6 +52,8 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         out.append(f"::{level} {','.join(props)}::{escape_data(msg)}")
     for e in result.errors:
         out.append(f"::warning title=wvzscan could not read::{escape_data(e.where + ': ' + e.message)}")
+    if result.settings_line():
+        out.append(f"::warning title=wvzscan settings::{escape_data(result.settings_line() or '')}")
     return "".join(line + "\n" for line in out)
 
 

@@ -27,6 +27,10 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         errors=str(len(result.errors)),
         time=f"{result.seconds:.3f}",
     )
+    if result.settings:  # a narrowed detector is never silent
+        props = ET.SubElement(suite, "properties")
+        for k, v in sorted(result.settings.items()):
+            ET.SubElement(props, "property", name=f"wvzscan.setting.{printable(k)}", value=printable(str(v)))
     for f in result.findings:
         # printable(): control characters in a path or an API field would make the XML not well-formed.
         case = ET.SubElement(

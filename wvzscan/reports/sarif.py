@@ -87,6 +87,8 @@ def document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
     notifications = [
         {"level": "error", "message": {"text": shown(f"{e.where}: {e.message}")}} for e in result.errors
     ] + [{"level": "note", "message": {"text": shown(n)}} for n in result.notes]
+    if result.settings_line():
+        notifications.append({"level": "warning", "message": {"text": shown(result.settings_line() or "")}})
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -102,6 +104,7 @@ def document(result: ScanResult, ctx: ReportContext) -> dict[str, Any]:
             {
                 "executionSuccessful": not result.errors,
                 "toolExecutionNotifications": notifications,
+                "properties": {"settings": dict(sorted(result.settings.items()))},
             }
         ],
     }

@@ -104,6 +104,8 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         out.append("")
     for note in result.notes:
         out.append(paint(f"note: {printable(note)}", "33"))
+    if result.settings_line():
+        out.append(paint(f"note: {printable(result.settings_line() or '')}", "33"))
     for e in result.errors:
         out.append(paint(f"error: {printable(e.where)}: {printable(e.message)}", "31"))
     nkeys, nloc = len(groups), len(result.findings)
