@@ -270,6 +270,8 @@ LazyGroup.lazy = {
     "install-hooks": "wvzscan.commands.install_hooks:install_hooks_cmd",
     "github-summary": "wvzscan.commands.github_summary:github_summary_cmd",
     "ci": "wvzscan.commands.ci:ci_cmd",
+    "org": "wvzscan.commands.org:org_cmd",
+    "merge": "wvzscan.commands.merge:merge_cmd",
 }
 
 
