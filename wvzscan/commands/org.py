@@ -199,6 +199,7 @@ def _scan(
     from wvzscan import detect, policy
     from wvzscan.org.engine import EngineOptions
     from wvzscan.org.fleet import Tick, scan_fleet
+    from wvzscan.org.merge import canonical
     from wvzscan.org.state import State
 
     try:
@@ -260,6 +261,7 @@ def _scan(
     result = fleet.result
     result.notes[:0] = notes
     policy.apply_suppressions(result, cfg, baseline)
+    canonical(result)  # the order `wvzscan merge` gives shards too
     if not opts.quiet:
         done = len(fleet.outcomes) - fleet.count("failed")
         summary = f"{done} of {len(fleet.outcomes)} repositories scanned"
