@@ -196,45 +196,44 @@ def test_state_written_per_repository_resumes(tmp_path: Path) -> None:
 def test_no_token_in_any_output_or_file(tmp_path: Path) -> None:
     paths, _ = _fleet(tmp_path, 3)
     basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
-    with ForgeServer(token=TOKEN) as other:
-        with _server(paths, token=TOKEN) as srv:
-            srv.github_orgs["acme"] += [
-                Repo("acme/private", f"{srv.url}/acme/private.git"),  # the forge's own origin: gets the token
-                Repo("acme/elsewhere", f"{other.url}/x/elsewhere.git"),  # another origin: must not
-            ]
-            out = tmp_path / "out"
-            out.mkdir()
-            r = _org(
-                srv,
-                "--state",
-                str(out / "state.db"),
-                "--mirror-dir",
-                str(out / "mirrors"),
-                "--format",
-                "json",
-                "--report",
-                f"sarif:{out / 'r.sarif'}",
-                "--report",
-                f"text:{out / 'r.txt'}",
-                "--report",
-                f"jsonl:{out / 'r.jsonl'}",
-                env={"GITHUB_TOKEN": TOKEN, "GIT_TRACE": "0"},
-                cwd=tmp_path,
-            )
-            assert r.code == 1, r.err
-            where = {e["where"] for e in r.json()["errors"]}
-            assert where == {"acme/private", "acme/elsewhere"}
-            api = [q for q in srv.requests if "/orgs/" in q.path]
-            assert api and all(q.headers["authorization"] == f"Bearer {TOKEN}" for q in api)
-            git_reqs = [q for q in srv.requests if q.path.endswith("info/refs?service=git-upload-pack")]
-            assert git_reqs and all(q.headers.get("authorization") == f"Basic {basic}" for q in git_reqs)
-            assert other.requests and all("authorization" not in q.headers for q in other.requests)
-            texts = [r.out, r.err]
-            for f in out.rglob("*"):
-                if f.is_file():
-                    texts.append(f.read_bytes().decode("utf-8", "replace"))
-            for t in texts:
-                assert TOKEN not in t and basic not in t and TOKEN[4:20] not in t
+    with ForgeServer(token=TOKEN) as other, _server(paths, token=TOKEN) as srv:
+        srv.github_orgs["acme"] += [
+            Repo("acme/private", f"{srv.url}/acme/private.git"),  # the forge's own origin: gets the token
+            Repo("acme/elsewhere", f"{other.url}/x/elsewhere.git"),  # another origin: must not
+        ]
+        out = tmp_path / "out"
+        out.mkdir()
+        r = _org(
+            srv,
+            "--state",
+            str(out / "state.db"),
+            "--mirror-dir",
+            str(out / "mirrors"),
+            "--format",
+            "json",
+            "--report",
+            f"sarif:{out / 'r.sarif'}",
+            "--report",
+            f"text:{out / 'r.txt'}",
+            "--report",
+            f"jsonl:{out / 'r.jsonl'}",
+            env={"GITHUB_TOKEN": TOKEN, "GIT_TRACE": "0"},
+            cwd=tmp_path,
+        )
+        assert r.code == 1, r.err
+        where = {e["where"] for e in r.json()["errors"]}
+        assert where == {"acme/private", "acme/elsewhere"}
+        api = [q for q in srv.requests if "/orgs/" in q.path]
+        assert api and all(q.headers["authorization"] == f"Bearer {TOKEN}" for q in api)
+        git_reqs = [q for q in srv.requests if q.path.endswith("info/refs?service=git-upload-pack")]
+        assert git_reqs and all(q.headers.get("authorization") == f"Basic {basic}" for q in git_reqs)
+        assert other.requests and all("authorization" not in q.headers for q in other.requests)
+        texts = [r.out, r.err]
+        for f in out.rglob("*"):
+            if f.is_file():
+                texts.append(f.read_bytes().decode("utf-8", "replace"))
+        for t in texts:
+            assert TOKEN not in t and basic not in t and TOKEN[4:20] not in t
 
 
 def test_repos_list_and_merge_jsonl(tmp_path: Path) -> None:
