@@ -26,6 +26,7 @@ class Repo:
     clone_url: str
     fork: bool = False
     archived: bool = False
+    pushed_at: str | None = None  # GitHub pushed_at / GitLab last_activity_at; a push must bump it
 
 
 @dataclass
@@ -135,6 +136,7 @@ class ForgeServer:
                 "fork": r.fork,
                 "archived": r.archived,
                 "private": False,
+                **({"pushed_at": r.pushed_at} if r.pushed_at else {}),
             }
             for r in chunk
         ]
@@ -161,6 +163,7 @@ class ForgeServer:
                 "http_url_to_repo": r.clone_url,
                 "archived": r.archived,
                 **({"forked_from_project": {"id": 1}} if r.fork else {}),
+                **({"last_activity_at": r.pushed_at} if r.pushed_at else {}),
             }
             for r in chunk
         ]

@@ -154,6 +154,29 @@ def test_incremental_rescan_and_force_push(tmp_path: Path) -> None:
         assert os.stat(state).st_mode & 0o777 == 0o600
 
 
+def test_pushed_at_unchanged_skips_the_fetch(tmp_path: Path) -> None:
+    paths, _ = _fleet(tmp_path, 3)
+    state, mirrors = str(tmp_path / "state.db"), str(tmp_path / "mirrors")
+    repos = [Repo(f"acme/{p.name}", p.as_uri(), pushed_at="2024-01-01T00:00:00Z") for p in paths]
+    with ForgeServer(github_orgs={"acme": repos}) as srv:
+        args = ("--state", state, "--mirror-dir", mirrors, "--format", "json")
+        assert "3 in full" in _org(srv, *args).err
+        key = make_key()
+        commit_file(paths[2], "late.env", f"K={key}\n")
+        # the forge has not reported the push yet: the mirror is not fetched
+        assert key[:8] not in _org(srv, *args).out
+        forced = _org(srv, *args, "--always-fetch")
+        assert key[:8] in forced.out and "1 incrementally" in forced.err
+        repos[2].pushed_at = "2024-01-02T00:00:00Z"
+        commit_file(paths[1], "late.env", f"K={key}\n")
+        r = _org(srv, *args)
+        assert "0 incrementally, 3 unchanged" in r.err  # r02 fetched: nothing new; r01 not fetched
+        assert {f["repository"] for f in r.json()["findings"] if f["path"] == "late.env"} == {"acme/r02"}
+        repos[1].pushed_at = "2024-01-02T00:00:00Z"
+        r = _org(srv, *args)
+        assert {f["repository"] for f in r.json()["findings"] if f["path"] == "late.env"} == {"acme/r01", "acme/r02"}
+
+
 def test_rules_change_rescans_in_full(tmp_path: Path) -> None:
     paths, _ = _fleet(tmp_path, 2)
     state = str(tmp_path / "state.db")

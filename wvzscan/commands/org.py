@@ -86,6 +86,11 @@ def _token(kind: str) -> str | None:
     is_flag=True,
     help="Do not walk every tree looking for objects missing from the store (faster).",
 )
+@click.option(
+    "--always-fetch",
+    is_flag=True,
+    help="Fetch every mirror, even when the forge reports no push since the last run.",
+)
 @click.option("--list", "list_only", is_flag=True, help="Print the repositories that would be scanned, then stop.")
 @scan_options
 def org_cmd(
@@ -101,6 +106,7 @@ def org_cmd(
     mirror_dir: str | None,
     include_unreachable: bool,
     no_connectivity_check: bool,
+    always_fetch: bool,
     list_only: bool,
     opts: ScanOptions,
 ) -> int:
@@ -156,7 +162,15 @@ def org_cmd(
             click.echo(printable(t.name))
         return 0
     return _scan(
-        targets, listing.notes, opts, state_file, mirror_dir, include_unreachable, no_connectivity_check, interactive
+        targets,
+        listing.notes,
+        opts,
+        state_file,
+        mirror_dir,
+        include_unreachable,
+        no_connectivity_check,
+        interactive,
+        always_fetch,
     )
 
 
@@ -194,6 +208,7 @@ def _scan(
     include_unreachable: bool,
     no_connectivity_check: bool,
     interactive: bool,
+    always_fetch: bool = False,
 ) -> int:
     from wvzscan import config as config_mod
     from wvzscan import detect, policy
@@ -251,7 +266,7 @@ def _scan(
         sys.stderr.flush()
 
     try:
-        fleet = scan_fleet(targets, engine, state=state, mirror_dir=mirror_dir, on_tick=tick)
+        fleet = scan_fleet(targets, engine, state=state, mirror_dir=mirror_dir, on_tick=tick, always_fetch=always_fetch)
     finally:
         if interactive:
             sys.stderr.write("\r\033[K")

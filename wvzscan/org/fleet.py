@@ -32,7 +32,7 @@ from wvzscan.org.engine import (
     ref_tips,
     scan_one,
 )
-from wvzscan.org.mirrors import FetchError, checkout
+from wvzscan.org.mirrors import FetchError, checkout, has_mirror
 from wvzscan.org.targets import Target
 from wvzscan.output.redact import scrub
 
@@ -80,6 +80,7 @@ def scan_fleet(
     mirror_dir: str | None = None,
     on_tick: Callable[[Tick], None] | None = None,
     scrub_secret: Callable[[str], str] = scrub,
+    always_fetch: bool = False,
 ) -> FleetResult:
     todo = order(targets)
     fleet = FleetResult(ScanResult())
@@ -90,7 +91,7 @@ def scan_fleet(
         if on_tick is not None:
             on_tick(Tick(i, len(todo), target.name, len(total.findings), True))
         t0 = time.monotonic()
-        outcome = _one(target, engine, state, mirror_dir, digest, total, scrub_secret)
+        outcome = _one(target, engine, state, mirror_dir, digest, total, scrub_secret, always_fetch)
         fleet.outcomes.append(RepoOutcome(target.name, outcome[0], outcome[1], time.monotonic() - t0, outcome[2]))
         if on_tick is not None:
             on_tick(Tick(i + 1, len(todo), target.name, len(total.findings), False))
@@ -106,15 +107,27 @@ def _one(
     digest: str,
     total: ScanResult,
     scrub_secret: Callable[[str], str],
+    always_fetch: bool,
 ) -> tuple[Mode, int, str]:
     name = target.name
     try:
-        with checkout(target, mirror_dir) as (git_dir, _):
+        prev = state.get(name) if state is not None else None
+        # The forge says nothing was pushed since the entry was written, and the mirror is here:
+        # no fetch (the slowest step of a rescan). --always-fetch turns this off.
+        quiet = (
+            not always_fetch
+            and prev is not None
+            and target.pushed is not None
+            and prev.pushed == target.pushed
+            and prev.digest == digest
+            and has_mirror(mirror_dir, name)
+        )
+        with checkout(target, mirror_dir, fetch=not quiet) as (git_dir, _):
             tips = ref_tips(git_dir)
-            prev = state.get(name) if state is not None else None
             mode, why, result = _scan(git_dir, engine, prev, tips, digest)
-            if state is not None and not result.errors:
-                state.put(name, digest, tips, [state_mod.stored(f) for f in result.findings])
+            unchanged = mode == "unchanged" and prev is not None and prev.pushed == target.pushed
+            if state is not None and not result.errors and not unchanged:
+                state.put(name, digest, tips, [state_mod.stored(f) for f in result.findings], target.pushed)
     except FetchError as e:
         total.error(name, scrub_secret(str(e)))
         return "failed", 0, str(e)

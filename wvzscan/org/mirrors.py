@@ -71,8 +71,10 @@ def _fetch(url: str, git_dir: str, cred: Credential | None) -> None:
 
 
 @contextmanager
-def checkout(target: Target, mirror_dir: str | None) -> Iterator[tuple[str, bool]]:
-    """(git directory to scan, fetched: True when an existing mirror was updated). Raises FetchError."""
+def checkout(target: Target, mirror_dir: str | None, fetch: bool = True) -> Iterator[tuple[str, bool]]:
+    """(git directory to scan, fetched: True when an existing mirror was updated). Raises FetchError.
+
+    ``fetch=False``: an existing mirror is used as it is (the forge says nothing was pushed)."""
     if target.path is not None:
         try:
             git_dir = open_git_dir(target.path)
@@ -86,6 +88,9 @@ def checkout(target: Target, mirror_dir: str | None) -> Iterator[tuple[str, bool
     if mirror_dir is not None:
         dest = mirror_path(mirror_dir, target.name)
         fetched = os.path.isdir(dest) and os.path.isfile(os.path.join(dest, "HEAD"))
+        if fetched and not fetch:
+            yield dest, False
+            return
         if fetched:
             _fetch(url, dest, target.credential)
         else:
@@ -110,3 +115,7 @@ def checkout(target: Target, mirror_dir: str | None) -> Iterator[tuple[str, bool
 
 def shown(url: str) -> str:
     return strip_userinfo(url)
+
+
+def has_mirror(mirror_dir: str | None, name: str) -> bool:
+    return mirror_dir is not None and os.path.isfile(os.path.join(mirror_path(mirror_dir, name), "HEAD"))

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS repos (
     name TEXT PRIMARY KEY,
     digest TEXT NOT NULL,
-    tips TEXT NOT NULL
+    tips TEXT NOT NULL,
+    pushed TEXT
 );
 CREATE TABLE IF NOT EXISTS findings (
     repo TEXT NOT NULL REFERENCES repos(name) ON DELETE CASCADE,
@@ -71,6 +72,7 @@ class RepoState:
     digest: str
     tips: dict[str, str]
     findings: list[Stored]
+    pushed: str | None = None  # the forge's last-push stamp when this entry was written
 
 
 def digest(parts: dict[str, object]) -> str:
@@ -167,7 +169,7 @@ class State:
 
     def get(self, name: str) -> RepoState | None:
         try:
-            row = self.db.execute("SELECT digest, tips FROM repos WHERE name = ?", (name,)).fetchone()
+            row = self.db.execute("SELECT digest, tips, pushed FROM repos WHERE name = ?", (name,)).fetchone()
             if row is None:
                 return None
             rows = self.db.execute(
@@ -179,9 +181,12 @@ class State:
             raise WvzscanError(f"--state {self.path}: cannot read {name!r} ({e}); {_fix(self.path)}") from None
         if not isinstance(tips, dict) or not all(isinstance(d, dict) for d in (s.doc for s in found)):
             raise WvzscanError(f"--state {self.path}: the entry of {name!r} is malformed; {_fix(self.path)}")
-        return RepoState(str(row[0]), {str(k): str(v) for k, v in tips.items()}, found)
+        pushed = row[2] if isinstance(row[2], str) else None
+        return RepoState(str(row[0]), {str(k): str(v) for k, v in tips.items()}, found, pushed)
 
-    def put(self, name: str, digest_: str, tips: dict[str, str], findings: Iterable[Stored]) -> None:
+    def put(
+        self, name: str, digest_: str, tips: dict[str, str], findings: Iterable[Stored], pushed: str | None = None
+    ) -> None:
         """Replace one repository's entry, in one transaction."""
         db = self.db
         try:
@@ -189,8 +194,8 @@ class State:
             try:
                 db.execute("DELETE FROM findings WHERE repo = ?", (name,))
                 db.execute(
-                    "INSERT OR REPLACE INTO repos (name, digest, tips) VALUES (?, ?, ?)",
-                    (name, digest_, json.dumps(tips, sort_keys=True)),
+                    "INSERT OR REPLACE INTO repos (name, digest, tips, pushed) VALUES (?, ?, ?, ?)",
+                    (name, digest_, json.dumps(tips, sort_keys=True), pushed),
                 )
                 db.executemany(
                     "INSERT INTO findings (repo, seq, fingerprint, holder, doc) VALUES (?, ?, ?, ?, ?)",

@@ -36,6 +36,9 @@ class Target:
     url: str | None = None  # clone URL (no credentials in it)
     path: str | None = None  # a local repository
     credential: Credential | None = None  # for ``url`` only, when it is on the forge's origin
+    # When the forge last saw a push (GitHub pushed_at, GitLab last_activity_at): unchanged since
+    # the last run, the mirror need not be fetched.
+    pushed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,7 +273,9 @@ def github(
                 raise _github_error(e2, name, token) from None
         else:
             raise _github_error(e, name, token) from None
-    return _listing(items, base, cred, include_forks, include_archived, "full_name", "clone_url", "fork", "archived")
+    return _listing(
+        items, base, cred, include_forks, include_archived, "full_name", "clone_url", "fork", "archived", "pushed_at"
+    )
 
 
 def _github_error(e: _Status, name: str, token: str | None) -> WvzscanError:
@@ -330,6 +335,7 @@ def gitlab(
         "http_url_to_repo",
         "fork",
         "archived",
+        "last_activity_at",
     )
 
 
@@ -343,6 +349,7 @@ def _listing(
     url_field: str,
     fork_field: str,
     archived_field: str,
+    pushed_field: str,
 ) -> Listing:
     targets: dict[str, Target] = {}
     forks = archived = 0
@@ -363,7 +370,16 @@ def _listing(
             # Kept as a target without a URL: the fleet reports it as an error, never skips it silently.
             targets.setdefault(name, Target(name))
             continue
-        targets.setdefault(name, Target(name, url=url, credential=cred if cred and cred.applies_to(url) else None))
+        pushed = item.get(pushed_field)
+        targets.setdefault(
+            name,
+            Target(
+                name,
+                url=url,
+                credential=cred if cred and cred.applies_to(url) else None,
+                pushed=pushed if isinstance(pushed, str) else None,
+            ),
+        )
     if forks:
         notes.append(f"{forks} fork{'s' if forks != 1 else ''} not scanned (--include-forks scans them)")
     if archived:
