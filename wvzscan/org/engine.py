@@ -20,7 +20,7 @@ from wvzscan.scan import Scanner
 from wvzscan.sources.git.common import ObjectScanner, add_findings
 from wvzscan.sources.git.history_scan import attribute, read_objects, scan_history
 from wvzscan.sources.git.objects import READ_TYPES, from_ids
-from wvzscan.sources.git.process import GitError, explain, git_env, open_repo
+from wvzscan.sources.git.process import GitError, Repo, explain, git_env, open_repo
 from wvzscan.sources.git.repo_state import describe_state
 
 __all__ = [
@@ -176,7 +176,8 @@ def new_objects(git_dir: str, new: Iterable[str], old: Iterable[str], max_size: 
 def read_back(git_dir: str, holders: Iterable[str], options: EngineOptions) -> dict[str, list[Finding]]:
     """The keys earlier runs found, read back from the objects that hold them (the state keeps no
     key): object id -> its findings. An object that cannot be read is simply absent."""
-    repo = open_repo(git_dir)
+    # No discovery (one git process fewer per repository): a bare git directory the fleet opened.
+    repo = Repo(git_dir=git_dir, work_tree=None, shallow=False, object_format="sha1")
     ids = sorted(set(holders))
     scratch = ScanResult()
     scanner = Scanner(scratch, options.rules, inline_allow=options.inline_allow)

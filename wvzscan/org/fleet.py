@@ -123,8 +123,14 @@ def _one(
             and has_mirror(mirror_dir, name)
         )
         with checkout(target, mirror_dir, fetch=not quiet) as (git_dir, _):
-            tips = ref_tips(git_dir)
-            mode, why, result = _scan(git_dir, engine, prev, tips, digest)
+            earlier = _read_back(git_dir, engine, prev.findings) if quiet and prev is not None else None
+            if quiet and prev is not None and earlier is not None:
+                # Nothing pushed, nothing fetched: the refs are the ones the entry records.
+                mode: Mode = "unchanged"
+                tips, why, result = prev.tips, "", ScanResult(findings=earlier)
+            else:
+                tips = ref_tips(git_dir)
+                mode, why, result = _scan(git_dir, engine, prev, tips, digest)
             unchanged = mode == "unchanged" and prev is not None and prev.pushed == target.pushed
             if state is not None and not result.errors and not unchanged:
                 state.put(name, digest, tips, [state_mod.stored(f) for f in result.findings], target.pushed)
