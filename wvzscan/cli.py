@@ -57,6 +57,8 @@ LazyGroup.lazy = {
     "uninstall-hooks": "wvzscan.commands.install_hooks:uninstall_hooks_cmd",
     "completion": "wvzscan.commands.help:completion_cmd",
     "scan": "wvzscan.commands.help:scan_cmd",
+    "org": "wvzscan.commands.org:org_cmd",
+    "merge": "wvzscan.commands.merge:merge_cmd",
 }
 
 

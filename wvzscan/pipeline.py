@@ -8,6 +8,7 @@ scanner. The pipeline owns everything around it, so each source gets the same tr
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 from wvzscan import config as config_mod
@@ -39,20 +40,34 @@ def _quiet() -> Progress:
     return Progress(enabled=False)
 
 
-def run(
-    source: Source, options: ScanOptions, *, progress: Progress | None = None, use_baseline: bool = True
-) -> ScanResult:
-    """Scan ``source`` under ``options``. Raises WvzscanError when the scan cannot be done as asked."""
-    why = source.refuses(options)
-    if why:
-        raise WvzscanError(why)
-    cfg = config_mod.load(options.config, source.root)  # ConfigError is a WvzscanError (exit 2)
-    baseline = None
-    if options.baseline and use_baseline:
-        try:
-            baseline = suppress.load_baseline(options.baseline)
-        except suppress.BaselineError as e:
-            raise WvzscanError(str(e)) from None
+@dataclass(frozen=True)
+class Plan:
+    """What a scan runs under, from its options and the config at its root: the same for every source
+    (and for ``wvzscan org``, which scans many repositories under one plan)."""
+
+    config: config_mod.Config
+    rules: detect.Rules
+    inline_allow: bool
+    baseline: set[str] | None
+    # The user's size limit (flag or config file), None when they set none: git blobs then have none.
+    max_file_size: int | None
+
+    def new_result(self) -> ScanResult:
+        return ScanResult(settings=config_mod.changed_settings(self.config))
+
+    def scanner(self, result: ScanResult) -> Scanner:
+        return Scanner(result, self.rules, inline_allow=self.inline_allow)
+
+    def suppress(self, result: ScanResult) -> None:
+        """Config allow entries and the baseline (inline allows were applied while scanning)."""
+        suppress.apply_suppressions(result, self.config, self.baseline)
+
+
+def plan(options: ScanOptions, root: str, *, use_baseline: bool = True) -> Plan:
+    """The config at ``root`` (or ``options.config``) with ``options`` applied, bounded and checked.
+    Raises WvzscanError (a bad config, baseline or bound)."""
+    cfg = config_mod.load(options.config, root)  # ConfigError is a WvzscanError (exit 2)
+    baseline = suppress.load_baseline(options.baseline) if options.baseline and use_baseline else None
     cfg.exclude.extend(options.exclude)
     user_limit = options.max_file_size
     if user_limit is None and "max_file_size" in cfg.raw:
@@ -66,10 +81,20 @@ def run(
         decode=frozenset(cfg.decode),
         archives=cfg.archives,
     )
-    result = ScanResult(settings=config_mod.changed_settings(cfg))
-    scanner = Scanner(result, rules, inline_allow=options.inline_allow)
+    return Plan(cfg, rules, options.inline_allow, baseline, user_limit)
+
+
+def run(
+    source: Source, options: ScanOptions, *, progress: Progress | None = None, use_baseline: bool = True
+) -> ScanResult:
+    """Scan ``source`` under ``options``. Raises WvzscanError when the scan cannot be done as asked."""
+    why = source.refuses(options)
+    if why:
+        raise WvzscanError(why)
+    p = plan(options, source.root, use_baseline=use_baseline)
+    result = p.new_result()
     started = time.monotonic()
-    source.produce(SourceContext(scanner, result, cfg, progress or _quiet(), user_limit))
+    source.produce(SourceContext(p.scanner(result), result, p.config, progress or _quiet(), p.max_file_size))
     result.seconds = time.monotonic() - started
-    suppress.apply_suppressions(result, cfg, baseline)
+    p.suppress(result)
     return result

@@ -41,6 +41,8 @@ def _rank(f: Finding) -> tuple[int, int]:
 
 def _where(f: Finding) -> str:
     s = f.location()
+    if f.extra.get("repository"):  # wvzscan org: one report for many repositories
+        s = f"{f.extra['repository']}: {s}"
     if f.encoding != "plain":
         s += f" [{f.encoding}]"
     if f.commit:

@@ -145,8 +145,10 @@ def run_full(
     input: bytes | None = None,
     env: Mapping[str, str] | None = None,
     pre: Sequence[str] = (),
+    timeout: float | None = None,
 ) -> Completed:
-    """Run git to the end: exit code, stdout and stderr, for callers that judge the code themselves."""
+    """Run git to the end: exit code, stdout and stderr, for callers that judge the code themselves.
+    ``timeout`` (seconds, for network commands: a clone): GitError when git takes longer."""
     try:
         p = subprocess.run(
             command(git_dir, *args, pre=pre),
@@ -156,7 +158,10 @@ def run_full(
             capture_output=True,
             env=dict(env) if env is not None else git_env(),
             check=False,
+            timeout=timeout,
         )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0] if args else ''} took longer than {timeout:.0f} s") from None
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH)") from None
     except NotADirectoryError:
