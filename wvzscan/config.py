@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
-ENCODINGS = ("base64", "url", "json-escape", "utf-16")
+ENCODINGS = ("base64", "url", "html", "json-escape", "utf-16")
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,8 @@ def encoded_keys(
     if is_text(data):
         if "base64" in want:
             yield from _base64(data, rules, at)
-        if "url" in want and (has_wvz or b"%" in data):
-            yield from _percent(data, rules, has_wvz, at)
-        if "json-escape" in want and b"\\" in data:
-            yield from _escapes(data, rules, has_wvz, at)
+        if want & {"url", "html", "json-escape"}:
+            yield from _escaped(data, rules, has_wvz, at)
     elif "utf-16" in want:
         yield from _utf16(data, rules, at)
 
@@ -220,102 +218,163 @@ def _b64_at(data: bytes, pos: int, align: int, offset: int, rules: detect.Rules)
     return None
 
 
-# --- percent-encoding and JSON/JavaScript escapes ------------------------------------------------
+# --- text escapes: percent-encoding, HTML/XML character references, string escapes, in any mix ---
 
-_PCT_FULL = b"%77%76%7"  # %77%76%7A%5F, %77%76%7a%5f
-_PCT_PARTIAL = re.compile(rb"wvz%5[fF]")
-_PCT_TOKEN = re.compile(rb"%([0-9A-Fa-f]{2})|\+")
-_PCT_BEFORE = re.compile(rb"%[0-9A-Fa-f]{2}\Z")
+# One escaped character of any kind. Groups: double percent, percent, hex and decimal character
+# references, named reference, \u{...}, \U........, \u...., \x.., octal, any other backslash escape.
+_UNIT = re.compile(
+    rb"%25([0-9A-Fa-f]{2})|%([0-9A-Fa-f]{2})"
+    rb"|&#[xX]0*([0-9A-Fa-f]{1,6});?|&#0*([0-9]{1,7});?|&([A-Za-z][A-Za-z0-9]{1,31};)"
+    rb"|\\u\{0*([0-9A-Fa-f]{1,6})\}|\\U([0-9A-Fa-f]{8})|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})"
+    rb"|\\([0-7]{1,3})|\\(.)",
+    re.DOTALL,
+)
+_UNIT_BEFORE = re.compile(rb"(?:" + _UNIT.pattern + rb")\Z", re.DOTALL)
+# The kind of escape each group of _UNIT is (the finding's ``encoding``); double percent is two layers.
+_UNIT_KIND = (
+    "url>url",
+    "url",
+    "html",
+    "html",
+    "html",
+    "json-escape",
+    "json-escape",
+    "json-escape",
+    "json-escape",
+    "json-escape",
+    "json-escape",
+)
+_UNIT_BASE = (16, 16, 16, 10, 0, 16, 16, 16, 16, 8, 0)
+_SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"v": b"\v", b"a": b"\a"}
+_LONGEST_UNIT = 12  # `\U0000005f` is 10 characters, `&#x0000005F;` 12
 
-_ESC_FULL = (b"\\x77\\x76\\x7", b"\\u0077\\u0076\\u007")
-_ESC_PARTIAL = re.compile(rb"wvz\\(?:x5[fF]|u005[fF])")
-_ESC_TOKEN = re.compile(rb"\\(?:u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|(.))", re.DOTALL)
-_ESC_BEFORE = re.compile(rb"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|.)\Z", re.DOTALL)
-_SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"0": b"\0"}
+# Where an escaped key can start: `w` escaped in every way, and a plain `w`/`wv` right before an escape
+# (a plain `wvz` is found through the plain scan's own needle).
+ESC_NEEDLES = (
+    b"%77",
+    b"%2577",
+    b"&#119",
+    b"&#x77",
+    b"&#X77",
+    b"\\x77",
+    b"\\u0077",
+    b"\\U00000077",
+    b"\\167",
+    b"\\u{77}",
+    b"w%",
+    b"w&#",
+    b"w\\",
+    b"wv%",
+    b"wv&#",
+    b"wv\\",
+)
+_INTRODUCERS = frozenset(b"%&\\")
+_BODY_RUN = re.compile(rb"[A-Za-z0-9_-]*")
 
 
-def _percent(data: bytes, rules: detect.Rules, has_wvz: bool, at: _Starts) -> Iterator[Encoded]:
-    starts = list(at(_PCT_FULL)) if b"%" in data else []
-    if has_wvz:
-        starts += [m.start() for m in _PCT_PARTIAL.finditer(data)]
-    for s in sorted(set(starts)):
-        yield from _window(data, s, 3, _PCT_BEFORE, _pct_decode, "url", rules)
+def _named_refs() -> dict[bytes, bytes]:
+    import html.entities
+
+    return {k.encode(): v.encode("utf-8") for k, v in html.entities.html5.items() if k.endswith(";")}
 
 
-def _escapes(data: bytes, rules: detect.Rules, has_wvz: bool, at: _Starts) -> Iterator[Encoded]:
-    starts: list[int] = []
-    for needle in _ESC_FULL:
-        starts += at(needle)
-    if has_wvz:
-        starts += [m.start() for m in _ESC_PARTIAL.finditer(data)]
-    for s in sorted(set(starts)):
-        yield from _window(data, s, 6, _ESC_BEFORE, _esc_decode, "json-escape", rules)
+_NAMED: dict[bytes, bytes] = {}
+
+
+def _unit_value(m: re.Match[bytes]) -> tuple[bytes, str] | None:
+    """What one escape stands for and its kind; None when it stands for nothing (an unknown name)."""
+    i = m.lastindex
+    if i is None:
+        return None
+    g = m.group(i)
+    base = _UNIT_BASE[i - 1]
+    kind = _UNIT_KIND[i - 1]
+    if base == 0:
+        if i == 5:  # a named reference: `&lowbar;`
+            if not _NAMED:
+                _NAMED.update(_named_refs())
+            v = _NAMED.get(g)
+            return (v, kind) if v is not None else None
+        return _SIMPLE_ESCAPES.get(g, g), kind
+    n = int(g, base)
+    if i <= 2:  # percent: a byte
+        return bytes([n]), kind
+    if n > 0x10FFFF:
+        return None
+    return chr(n).encode("utf-8", "surrogatepass"), kind
 
 
 @dataclass
 class _Decoded:
     data: bytearray
     where: list[int]  # where[i]: offset in the original of the unit that gave decoded byte i
+    kinds: list[str]  # kinds[i]: the escape that gave decoded byte i ("" for a plain byte)
 
 
-def _pct_decode(data: bytes, start: int, end: int) -> _Decoded:
-    out = _Decoded(bytearray(), [])
+def _unescape(data: bytes, start: int, end: int) -> _Decoded:
+    out = _Decoded(bytearray(), [], [])
     pos = start
-    for m in _PCT_TOKEN.finditer(data, start, end):
+    for m in _UNIT.finditer(data, start, end):
+        value = _unit_value(m)
+        if value is None:
+            continue
         for i in range(pos, m.start()):
             out.data.append(data[i])
             out.where.append(i)
-        out.data.append(int(m.group(1), 16) if m.group(1) else 0x20)
-        out.where.append(m.start())
-        pos = m.end()
-    for i in range(pos, end):
-        out.data.append(data[i])
-        out.where.append(i)
-    return out
-
-
-def _esc_decode(data: bytes, start: int, end: int) -> _Decoded:
-    out = _Decoded(bytearray(), [])
-    pos = start
-    for m in _ESC_TOKEN.finditer(data, start, end):
-        for i in range(pos, m.start()):
-            out.data.append(data[i])
-            out.where.append(i)
-        u, x, other = m.groups()
-        if u is not None:
-            piece = chr(int(u, 16)).encode("utf-8", "surrogatepass")
-        elif x is not None:
-            piece = bytes([int(x, 16)])
-        else:
-            piece = _SIMPLE_ESCAPES.get(other, other)
+            out.kinds.append("")
+        piece, kind = value
         out.data += piece
         out.where += [m.start()] * len(piece)
+        out.kinds += [kind] * len(piece)
         pos = m.end()
     for i in range(pos, end):
         out.data.append(data[i])
         out.where.append(i)
+        out.kinds.append("")
     return out
 
 
-def _window(
-    data: bytes,
-    s: int,
-    unit: int,
-    before: re.Pattern[bytes],
-    decode: Callable[[bytes, int, int], _Decoded],
-    encoding: str,
-    rules: detect.Rules,
-) -> Iterator[Encoded]:
-    """Decode from the unit before ``s`` (the detector needs the character before a key) to as far as
-    the longest key can reach in the worst case (every character escaped)."""
-    b = before.search(data, max(0, s - 6), s)
-    first = b.start() if b is not None else max(0, s - 1)
-    end = min(len(data), s + unit * (_LONGEST + 1))
-    view: _Decoded = decode(data, first, end)
-    for m in detect.find_keys(bytes(view.data), rules):
-        if view.where[m.start] == s:
+def _kind_name(kinds: list[str]) -> str:
+    used = sorted({k for k in kinds if k})
+    return "+".join(used) if used else "plain"
+
+
+def _escape_starts(data: bytes, has_wvz: bool, at: _Starts) -> list[int]:
+    starts: set[int] = set()
+    if any(ch in data for ch in (b"%", b"&#", b"\\")):
+        for needle in ESC_NEEDLES:
+            starts.update(at(needle))
+    if has_wvz:
+        # a plain `wvz` followed, at once or after a run of body characters, by an escape
+        for p in at(b"wvz"):
+            run = _BODY_RUN.match(data, p + 3, p + 4 + detect.MAX_BODY + 1)
+            if run is not None and run.end() < len(data) and data[run.end()] in _INTRODUCERS:
+                starts.add(p)
+    return sorted(starts)
+
+
+def _escaped(data: bytes, rules: detect.Rules, has_wvz: bool, at: _Starts) -> Iterator[Encoded]:
+    """Keys with any of their characters escaped, in any mix of escapes."""
+    allowed = {"url", "html", "json-escape"} & rules.decode
+    for s in _escape_starts(data, has_wvz, at):
+        b = _UNIT_BEFORE.search(data, max(0, s - _LONGEST_UNIT), s)
+        first = b.start() if b is not None else max(0, s - 1)
+        end = min(len(data), s + _LONGEST_UNIT * (_LONGEST + 1))
+        view = _unescape(data, first, end)
+        for m in detect.find_keys(bytes(view.data), rules):
+            if view.where[m.start] != s:
+                if view.where[m.start] > s:
+                    break
+                continue
+            kinds = view.kinds[m.start : m.end]
+            name = _kind_name(kinds)
+            if name == "plain":
+                continue  # the plain scan's
+            if not all(k.split(">")[0] in allowed for k in kinds if k):
+                continue
             stop = view.where[m.end] if m.end < len(view.where) else end
-            yield Encoded(m.key, s, stop, encoding)
+            yield Encoded(m.key, s, stop, name)
+            break
 
 
 # --- UTF-16 --------------------------------------------------------------------------------------
@@ -383,7 +442,6 @@ class _U16Lines:
 NEEDLES: tuple[bytes, ...] = (
     b"wvz",
     *(piece for piece, _, _ in B64_PIECES),
-    _PCT_FULL,
-    *_ESC_FULL,
+    *ESC_NEEDLES,
     UTF16_NEEDLE,
 )
