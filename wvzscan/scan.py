@@ -12,11 +12,34 @@ from dataclasses import dataclass
 from wvzscan import decode, detect
 from wvzscan.config import ArchiveLimits
 from wvzscan.finding import Finding, Locator, ScanResult
+from wvzscan.output.redact import redact, scrub
 from wvzscan.prefilter import Prefilter
 from wvzscan.progress import Progress
 from wvzscan.sources import Chunk, archives
 
 ALLOW_MARKER = b"wvzscan:allow"
+CONTEXT_WIDTH = 160  # characters of the matched line shown around the key
+# Locations of one key kept per chunk: past this, one counted note instead of one finding each (a file
+# holding 300,000 copies of one key must not hold 300,000 findings in memory).
+MAX_LOCATIONS_PER_KEY = 100
+SKIP_LOCATIONS = "locations of one key over the per-file cap"
+
+
+def context_line(data: bytes, start: int, end: int, width: int = CONTEXT_WIDTH) -> str:
+    """The line holding ``data[start:end]`` with that span (a key, in whatever encoding) replaced by its
+    redaction, cut to about ``width`` characters around it, control characters escaped. Any other key
+    on the line is redacted too: the line never holds a full key."""
+    ls = data.rfind(b"\n", 0, start) + 1
+    le = data.find(b"\n", end)
+    le = len(data) if le == -1 else le
+    half = max(20, (width - 20) // 2)
+    left = max(ls, start - half)
+    right = min(le, end + half)
+    key = data[start:end].decode("utf-8", "replace")
+    before = data[left:start].decode("utf-8", "replace")
+    after = data[end:right].decode("utf-8", "replace")
+    text = ("…" if left > ls else "") + scrub(before) + redact(key) + scrub(after) + ("…" if right < le else "")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 @dataclass(frozen=True)
@@ -83,6 +106,7 @@ class Scanner:
         self, chunk: Chunk, hidden: Set[str] = frozenset(), keys: set[str] | None = None
     ) -> Iterator[Finding]:
         """Findings in one chunk; ``hidden`` keys are not reported, ``keys`` collects every key seen."""
+        per_key: dict[str, int] = {}
         for hit in hits(chunk.data, self.rules):
             if keys is not None:
                 keys.add(hit.key)
@@ -90,6 +114,9 @@ class Scanner:
                 continue  # found in a member; in raw SQLite pages it may be glued to the next cell
             if hit.allowed and self.inline_allow:
                 self.result.suppressed["inline allow"] += 1
+                continue
+            seen = per_key[hit.key] = per_key.get(hit.key, 0) + 1
+            if seen > MAX_LOCATIONS_PER_KEY:
                 continue
             yield Finding(
                 secret=hit.key,
@@ -99,7 +126,17 @@ class Scanner:
                 column=hit.column,
                 encoding=hit.encoding,
                 extra=dict(chunk.origin.fields()),
+                context=context_line(chunk.data, hit.start, hit.end),
             )
+        for key, n in per_key.items():
+            if n > MAX_LOCATIONS_PER_KEY:
+                more = n - MAX_LOCATIONS_PER_KEY
+                self.result.skipped[SKIP_LOCATIONS] += more
+                where = chunk.path or chunk.origin.where or "<stdin>"
+                self.result.notes.append(
+                    f"{scrub(where)}: {redact(key)} found {n} times; the first {MAX_LOCATIONS_PER_KEY} locations "
+                    f"are listed, {more} more are not (the key is reported all the same)"
+                )
 
     def add(self, f: Finding) -> None:
         ident = f.identity()
