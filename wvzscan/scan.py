@@ -38,7 +38,9 @@ def context_line(data: bytes, start: int, end: int, width: int = CONTEXT_WIDTH) 
     key = data[start:end].decode("utf-8", "replace")
     before = data[left:start].decode("utf-8", "replace")
     after = data[end:right].decode("utf-8", "replace")
-    text = ("…" if left > ls else "") + scrub(before) + redact(key) + scrub(after) + ("…" if right < le else "")
+    # `wvz_ab12****`: the redaction, in the masked form the detector itself never reports
+    shown = redact(key).rstrip("…") + "****"
+    text = ("…" if left > ls else "") + scrub(before) + shown + scrub(after) + ("…" if right < le else "")
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
