@@ -21,7 +21,7 @@ ALLOW_MARKER = b"wvzscan:allow"
 CONTEXT_WIDTH = 160  # characters of the matched line shown around the key
 # Locations of one key kept per chunk: past this, one counted note instead of one finding each (a file
 # holding 300,000 copies of one key must not hold 300,000 findings in memory).
-MAX_LOCATIONS_PER_KEY = 100
+MAX_LOCATIONS_PER_KEY = 10_000
 SKIP_LOCATIONS = "locations of one key over the per-file cap"
 
 
