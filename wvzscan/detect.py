@@ -337,9 +337,10 @@ def is_name(body: str) -> bool:
     consonants or vowels), except one acronym of two to four capitals in a mixed-case part (``HTTP`` in
     ``parseHTTPResponse``) or one single letter (``getXCoordinate``); at most two digits, ending a word
     (``v2``, ``oauth2``); words of one or two letters are a third of them at most; and its letter
-    pairs, in every word and on average, are ones that words use (``_BIGRAMS``: random letters score about -2.6 bits a pair, words about +1). A random body fails on its digits
-    inside words, its one- and two-letter humps or its letter pairs: the cost in random keys is
-    measured by ``benchmarks/random_keys_bench.py`` (docs/detection.md).
+    pairs, in every word and on average, are ones that words use (``_BIGRAMS``: random letters score
+    about -2.6 bits a pair, words about +1). A random body fails on its digits inside words, its one-
+    and two-letter humps or its letter pairs: the cost in random keys is measured by
+    ``benchmarks/random_keys_bench.py`` (docs/detection.md).
     """
     if sum(ch.isdigit() for ch in body) > 2:
         return False

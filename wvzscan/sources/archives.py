@@ -468,7 +468,9 @@ def _sqlite_members(chunk: Chunk, walk: _Walk, depth: int, inner: tuple[int, ...
         if hasattr(conn, "setlimit"):
             # No value SQLite computes (a generated column of `zeroblob(n)`) may grow past what the
             # budget has left: a bigger one is an error of that table's read, counted as a skip.
-            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(MIN_CELL, min(walk.budget.bytes_left, 1 << 30)))
+            conn.setlimit(
+                getattr(sqlite3, "SQLITE_LIMIT_LENGTH", 0), max(MIN_CELL, min(walk.budget.bytes_left, 1 << 30))
+            )
         for (raw_name,) in tables:
             table = raw_name.decode("utf-8", "replace") if isinstance(raw_name, bytes) else str(raw_name)
             quoted = _quote(table)
