@@ -20,6 +20,7 @@ class ArchiveLimits:
     max_bytes: int = 256 * 1024 * 1024  # uncompressed bytes read from one file, all levels together
     max_ratio: int = 200  # uncompressed/compressed size of one member, checked past 1 MiB
     max_entries: int = 100_000  # members (rows for SQLite) read from one archive
+    decode_depth: int = 3  # layers of nested encodings and containers inside decoded text (base64>gzip)
 
 
 class ConfigError(Exception):
@@ -55,6 +56,7 @@ _ARCHIVE_KEYS = {
     "archive_max_bytes": "max_bytes",
     "archive_max_ratio": "max_ratio",
     "archive_max_entries": "max_entries",
+    "decode_depth": "decode_depth",
 }
 
 
@@ -112,8 +114,12 @@ def parse(table: dict[str, Any], path: str) -> Config:
     limits = {}
     for key, attr in _ARCHIVE_KEYS.items():
         value = table.get(key, getattr(ArchiveLimits, attr))
-        if not isinstance(value, int) or isinstance(value, bool) or value < (0 if attr == "depth" else 1):
-            what = "a non-negative" if attr == "depth" else "a positive"
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < (0 if attr in ("depth", "decode_depth") else 1)
+        ):
+            what = "a non-negative" if attr in ("depth", "decode_depth") else "a positive"
             raise ConfigError(f"{path}: {key} must be {what} whole number")
         limits[attr] = value
     cfg.archives = ArchiveLimits(**limits)

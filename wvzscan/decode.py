@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from wvzscan import detect
+from wvzscan.budget import SKIP_DEPTH, Budget, OverLimit
 
 # What a text file is: no NUL in its first 8 KiB (git's and grep's test for binary content).
 TEXT_PROBE = 8192
@@ -58,6 +59,8 @@ def encoded_keys(
     rules: detect.Rules = detect.DEFAULT_RULES,
     has_wvz: bool | None = None,
     found: Found | None = None,
+    budget: Budget | None = None,
+    depth: int | None = None,
 ) -> Iterator[Encoded]:
     """Every key held in ``data`` in one of the encodings above (plain keys are not repeated here).
 
@@ -70,10 +73,16 @@ def encoded_keys(
         return
     if has_wvz is None:
         has_wvz = b"wvz" in data
+    if budget is None:
+        budget = Budget(rules.archives)
+    if depth is None:
+        depth = rules.archives.decode_depth
     at = _Starts(data, found)
     if is_text(data):
         if "base64" in want:
             yield from _base64(data, rules, at)
+            if depth > 0:
+                yield from _nested(data, rules, at, budget, depth)
         if want & {"url", "html", "json-escape"}:
             yield from _escaped(data, rules, has_wvz, at)
     elif "utf-16" in want:
@@ -123,7 +132,8 @@ B64_PIECES = (
     (b"npf", 2, 2),
 )
 _B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
-_B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]+")
+# `%2B`, `%2F`: a base64 token in a URL query or a form body (``url>base64``)
+_B64_RUN = re.compile(rb"(?:[A-Za-z0-9+/_-]|%2[BbFf])+")
 _B64_NEWLINE = re.compile(rb"=*\r?\n[ \t]*")
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 # Enough characters for a group of context, the longest key and the character after it.
@@ -140,8 +150,18 @@ def _b64_run(data: bytes, start: int, limit: int = _B64_WINDOW) -> tuple[bytes, 
         m = _B64_RUN.match(data, pos, pos + limit - len(out))
         if m is None:
             break
-        out += m.group()
-        where.extend(range(m.start(), m.end()))
+        piece = m.group()
+        if b"%" in piece:
+            for t in re.finditer(rb"%2[BbFf]|.", piece, re.DOTALL):
+                out += (
+                    b"+"
+                    if t.group()[-1:] in b"Bb" and len(t.group()) == 3
+                    else (b"/" if len(t.group()) == 3 else t.group())
+                )
+                where.append(m.start() + t.start())
+        else:
+            out += piece
+            where.extend(range(m.start(), m.end()))
         pos = m.end()
         nl = _B64_NEWLINE.match(data, pos)
         if nl is None or nl.end() >= len(data) or data[nl.end()] not in _B64_CHARS:
@@ -167,6 +187,8 @@ def _b64_back(data: bytes, pos: int, n: int) -> int | None:
                 j -= 1
             if j < 0 or data[j] not in _B64_CHARS:
                 return None
+        elif j >= 2 and data[j - 2] == 0x25 and data[j - 1] == 0x32 and data[j] in b"BbFf":
+            j -= 2  # `%2B`, `%2F`: one character of a URL-encoded base64 token
         pos = j
         n -= 1
     return pos
@@ -212,10 +234,146 @@ def _b64_at(data: bytes, pos: int, align: int, offset: int, rules: detect.Rules)
     for m in detect.find_keys(decoded, rules):
         if m.start == ctx:
             last = min(-(-8 * m.end // 6), len(where)) - 1  # the last character holding the key's bits
-            return Encoded(m.key, where[(8 * ctx) // 6], where[last] + 1, "base64")
+            s0, s1 = where[(8 * ctx) // 6], where[last] + 1
+            name = "url>base64" if b"%" in data[where[0] : where[-1] + 1] else "base64"
+            return Encoded(m.key, s0, s1, name)
         if m.start > ctx:
             break
     return None
+
+
+# --- nested layers: base64 holding something to decode again ------------------------------------
+#
+# A decoded base64 layer is looked into again only where it can hold more: its shape says so before
+# anything is decoded. Two kinds of needles, computed from what the inner layer starts with:
+# - at any offset, the base64 shapes (three alignments) of the key's prefix in UTF-16 and of the three
+#   base64 shapes of the prefix (base64 of base64): a window around them is decoded and looked into;
+# - at the start of a base64 token, the base64 of a compressed stream's magic bytes (gzip, zstd, bz2,
+#   xz), and the base64 of that base64 (Helm's release secrets: gzip, base64, base64 by Kubernetes):
+#   the whole token is decoded, within the budget, and opened layer by layer.
+# Each layer is named in the finding's encoding, outermost first: ``base64>base64>gzip``.
+
+
+def _b64_shapes(prefix: bytes) -> list[tuple[int, int, bytes]]:
+    """(alignment, offset in the quantum, shape) of ``prefix`` in base64, for each alignment 0-2: the
+    characters its bits alone decide."""
+    import base64
+
+    out = []
+    for align in range(3):
+        enc = base64.b64encode(b"\0" * align + prefix + b"\0\0")
+        first = -(-8 * align // 6)
+        last = (8 * (align + len(prefix))) // 6  # exclusive
+        out.append((align, first % 4, enc[first:last]))
+    return out
+
+
+def _b64_lead(prefix: bytes) -> bytes:
+    """The base64 characters that ``prefix`` at the start of a token decides."""
+    import base64
+
+    return base64.b64encode(prefix)[: (8 * len(prefix)) // 6]
+
+
+# Inner prefixes found at any offset: the key's prefix in UTF-16 (both orders) and its base64 shapes.
+_INNER = (b"w\0v\0z\0_\0", b"\0w\0v\0z\0_", *(shape for _, _, shape in B64_SHAPES))
+NESTED_SHAPES: tuple[tuple[int, int, bytes, int], ...] = tuple(
+    (align, offset, shape, 2 if b"\0" in inner else 1)
+    for inner in _INNER
+    for align, offset, shape in _b64_shapes(inner)
+    if len(shape) >= 5
+)
+_MAGICS = (b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00")
+# Needles at a token's start: base64 of a magic, base64 of base64 of it.
+NESTED_LEADS: tuple[bytes, ...] = tuple(
+    sorted({_b64_lead(m) for m in _MAGICS} | {_b64_lead(_b64_lead(m)) for m in _MAGICS})
+)
+_B64_TEXT = re.compile(rb"[A-Za-z0-9+/_\-\s]*=*\s*\Z")
+
+
+def _nested(data: bytes, rules: detect.Rules, at: _Starts, budget: Budget, depth: int) -> Iterator[Encoded]:
+    for align, offset, shape, grow in NESTED_SHAPES:
+        for pos in at(shape):
+            yield from _nested_window(data, pos, align, offset, grow, rules, budget, depth)
+    for lead in NESTED_LEADS:
+        for pos in at(lead):
+            if pos == 0 or data[pos - 1] not in _B64_CHARS:
+                yield from _nested_token(data, pos, rules, budget, depth)
+
+
+def _nested_window(
+    data: bytes, pos: int, align: int, offset: int, grow: int, rules: detect.Rules, budget: Budget, depth: int
+) -> Iterator[Encoded]:
+    q = _b64_back(data, pos, offset) if offset else pos
+    if q is None:
+        return
+    before = _b64_back(data, q, 8)
+    if before is not None:
+        q = before
+    limit = 4 * ((6 + grow * 2 * _LONGEST + 8) // 3 + 2)
+    text, where = _b64_run(data, q, limit)
+    decoded = _b64_decode(text)
+    if not decoded:
+        return
+    for key, inner in _layer(decoded, rules, budget, depth - 1):
+        yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
+
+
+def _nested_token(data: bytes, pos: int, rules: detect.Rules, budget: Budget, depth: int) -> Iterator[Encoded]:
+    limit = 4 * (budget.bytes_left // 3) + 4
+    text, where = _b64_run(data, pos, min(limit, len(data) - pos + 4))
+    if len(text) < 16:
+        return
+    decoded = _b64_decode(text)
+    if not decoded:
+        return
+    try:
+        budget.charge(len(decoded), len(text), "base64 layer")
+    except OverLimit as e:
+        budget.skip(e.reason, f"offset {pos}", str(e))
+        return
+    for key, inner in _layer(decoded, rules, budget, depth - 1):
+        yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
+
+
+def _layer(data: bytes, rules: detect.Rules, budget: Budget, depth: int) -> Iterator[tuple[str, str]]:
+    """Keys in one decoded layer and the layers under it, with the names of those layers ("plain" when
+    the key sits in this layer as it is)."""
+    from wvzscan.sources import archives
+
+    what = archives.kind(data)
+    if what in archives.STREAMS:
+        if depth < 0:
+            budget.skip(
+                SKIP_DEPTH, "decoded layer", f"{what} inside decoded content not opened: deeper than decode_depth"
+            )
+            return
+        try:
+            out = archives.decompress(what, data, budget)
+        except OverLimit as e:
+            budget.skip(e.reason, "decoded layer", str(e))
+            return
+        except ValueError as e:
+            budget.result.error("decoded layer", f"cannot read {what} inside decoded content: {e}")
+            return
+        for key, inner in _layer(out, rules, budget, depth - 1):
+            yield key, what if inner == "plain" else f"{what}>{inner}"
+        return
+    if depth >= 0 and len(data) >= 16 and _B64_TEXT.match(data):
+        again = _b64_decode(re.sub(rb"\s+", b"", data))
+        if again and archives.kind(again) in archives.STREAMS:
+            try:
+                budget.charge(len(again), len(data), "base64 layer")
+            except OverLimit as e:
+                budget.skip(e.reason, "decoded layer", str(e))
+                return
+            for key, inner in _layer(again, rules, budget, depth - 1):
+                yield key, "base64" if inner == "plain" else f"base64>{inner}"
+            return
+    for m in detect.find_keys(data, rules):
+        yield m.key, "plain"
+    for enc in encoded_keys(data, rules, budget=budget, depth=max(depth, 0)):
+        yield enc.key, enc.encoding
 
 
 # --- text escapes: percent-encoding, HTML/XML character references, string escapes, in any mix ---
@@ -444,4 +602,6 @@ NEEDLES: tuple[bytes, ...] = (
     *(piece for piece, _, _ in B64_PIECES),
     *ESC_NEEDLES,
     UTF16_NEEDLE,
+    *sorted({shape for _, _, shape, _ in NESTED_SHAPES}),
+    *NESTED_LEADS,
 )
