@@ -6,6 +6,7 @@ everything else runs only around those hits.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -437,8 +438,14 @@ def candidates(data: bytes) -> Iterator[Match]:
         pos = find(PREFIX, pos + 4)
 
 
+@functools.lru_cache(maxsize=4096)
+def _judged(key: str, rules: Rules) -> bool:
+    # One key repeated many times in a file (a log) is judged once.
+    return placeholder_reason(key, rules) is None
+
+
 def find_keys(data: bytes, rules: Rules = DEFAULT_RULES) -> Iterator[Match]:
     """Every real-looking Weavz key in ``data``, in order of position."""
     for m in candidates(data):
-        if placeholder_reason(m.key, rules) is None:
+        if _judged(m.key, rules):
             yield m
