@@ -20,7 +20,7 @@ class ArchiveLimits:
     max_bytes: int = 256 * 1024 * 1024  # uncompressed bytes read from one file, all levels together
     max_ratio: int = 200  # uncompressed/compressed size of one member, checked past 1 MiB
     max_entries: int = 100_000  # members (rows for SQLite) read from one archive
-    decode_depth: int = 3  # layers of nested encodings and containers inside decoded text (base64>gzip)
+    decode_depth: int = 3  # layers of encodings and containers a key may sit under in text (base64>base64>gzip)
 
 
 class ConfigError(Exception):

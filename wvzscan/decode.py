@@ -81,7 +81,7 @@ def encoded_keys(
     if is_text(data):
         if "base64" in want:
             yield from _base64(data, rules, at)
-            if depth > 0:
+            if depth >= 2:  # a base64 layer and one under it at least
                 yield from _nested(data, rules, at, budget, depth)
         if want & {"url", "html", "json-escape"}:
             yield from _escaped(data, rules, has_wvz, at)
@@ -164,8 +164,11 @@ def _b64_run(data: bytes, start: int, limit: int = _B64_WINDOW) -> tuple[bytes, 
             where.extend(range(m.start(), m.end()))
         pos = m.end()
         nl = _B64_NEWLINE.match(data, pos)
-        if nl is None or nl.end() >= len(data) or data[nl.end()] not in _B64_CHARS:
-            break
+        if nl is None or nl.end() >= len(data) or data[nl.end()] not in _B64_CHARS or data[pos] == 0x3D:
+            break  # no next line, or padding ended this one
+        nxt = _B64_RUN.match(data, nl.end())
+        if nxt is not None and nxt.end() < len(data) and data[nxt.end()] not in b"\r\n=\"'":
+            break  # the next line is not base64 to its end (`kind: Secret` after a YAML value)
         pos = nl.end()
     return out, where
 
@@ -337,13 +340,13 @@ def _nested_token(data: bytes, pos: int, rules: detect.Rules, budget: Budget, de
 
 
 def _layer(data: bytes, rules: detect.Rules, budget: Budget, depth: int) -> Iterator[tuple[str, str]]:
-    """Keys in one decoded layer and the layers under it, with the names of those layers ("plain" when
-    the key sits in this layer as it is)."""
+    """Keys in one decoded layer and the layers under it (``depth`` of them at most), with the names of
+    those layers ("plain" when the key sits in this layer as it is)."""
     from wvzscan.sources import archives
 
     what = archives.kind(data)
     if what in archives.STREAMS:
-        if depth < 0:
+        if depth < 1:
             budget.skip(
                 SKIP_DEPTH, "decoded layer", f"{what} inside decoded content not opened: deeper than decode_depth"
             )
@@ -359,7 +362,7 @@ def _layer(data: bytes, rules: detect.Rules, budget: Budget, depth: int) -> Iter
         for key, inner in _layer(out, rules, budget, depth - 1):
             yield key, what if inner == "plain" else f"{what}>{inner}"
         return
-    if depth >= 0 and len(data) >= 16 and _B64_TEXT.match(data):
+    if depth >= 1 and len(data) >= 16 and _B64_TEXT.match(data):
         again = _b64_decode(re.sub(rb"\s+", b"", data))
         if again and archives.kind(again) in archives.STREAMS:
             try:
@@ -372,8 +375,9 @@ def _layer(data: bytes, rules: detect.Rules, budget: Budget, depth: int) -> Iter
             return
     for m in detect.find_keys(data, rules):
         yield m.key, "plain"
-    for enc in encoded_keys(data, rules, budget=budget, depth=max(depth, 0)):
-        yield enc.key, enc.encoding
+    if depth >= 1:
+        for enc in encoded_keys(data, rules, budget=budget, depth=depth):
+            yield enc.key, enc.encoding
 
 
 # --- text escapes: percent-encoding, HTML/XML character references, string escapes, in any mix ---
