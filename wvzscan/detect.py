@@ -336,12 +336,13 @@ def is_name(body: str) -> bool:
     Split at ``_``/``-`` into parts and each part at its case humps into words. A name has at least two
     words, three letters long on average; every word is pronounceable (a vowel, no run of more than four
     consonants or vowels), except one acronym of two to four capitals in a mixed-case part (``HTTP`` in
-    ``parseHTTPResponse``) or one single letter (``getXCoordinate``); at most two digits, ending a word
-    (``v2``, ``oauth2``); words of one or two letters are a third of them at most; and its letter
-    pairs, in every word and on average, are ones that words use (``_BIGRAMS``: random letters score
-    about -2.6 bits a pair, words about +1). A random body fails on its digits inside words, its one-
-    and two-letter humps or its letter pairs: the cost in random keys is measured by
-    ``benchmarks/random_keys_bench.py`` (docs/detection.md).
+    ``parseHTTPResponse``) or one single letter (``getXCoordinate``); at most two digits, ending a snake
+    or SCREAMING part (``v2``, ``oauth2``); words of one or two letters are a third of them at most; and
+    its letter pairs, in every word and on average, are ones that words use (``_BIGRAMS``: random
+    letters score about -2.6 bits a pair, words about +1; a name needs +0.6, or +1 with an acronym or a
+    single letter). A random body fails on its digits inside words, its one- and two-letter humps or its
+    letter pairs: the cost in random keys is measured by ``benchmarks/random_keys_bench.py``
+    (docs/detection.md).
     """
     if sum(ch.isdigit() for ch in body) > 2:
         return False
@@ -354,9 +355,8 @@ def is_name(body: str) -> bool:
         for i, w in enumerate(found):
             last = i + 1 == len(found)
             if w.isdigit():
-                # a short group that ends a part, after a word in small letters (`oauth2`, `v2`) or in a
-                # SCREAMING part (`API_V2`)
-                if i == 0 or not last or (mixed and found[i - 1].isupper()):
+                # a short group that ends a snake or SCREAMING part (`oauth2`, `API_V2`), never in camelCase
+                if i == 0 or not last or mixed:
                     return False
                 continue
             words += 1
@@ -383,7 +383,8 @@ def is_name(body: str) -> bool:
             pairs += n
     if words < 2 or letters < 3 * words or pairs == 0 or short * 3 > words:
         return False
-    return score >= 0.6 * pairs
+    # An acronym or a single letter is a hump random text makes too: then the words must read better.
+    return score >= (1.0 if acronyms or singles else 0.6) * pairs
 
 
 def placeholder_reason(key: str, rules: Rules = DEFAULT_RULES) -> str | None:
