@@ -317,8 +317,9 @@ def _pdf_streams(chunk: Chunk, walk: _Walk) -> list[tuple[str, bytes]]:
     data = chunk.data
     out: list[tuple[str, bytes]] = []
     n = 0
-    for m in re.finditer(rb"stream\r?\n", data):
-        dict_start = data.rfind(b"<<", max(0, m.start() - 4096), m.start())
+    for m in re.finditer(rb"(?<!end)stream\r?\n", data):
+        obj = data.rfind(b" obj", max(0, m.start() - 4096), m.start())  # this stream's own dictionary
+        dict_start = data.find(b"<<", obj if obj != -1 else max(0, m.start() - 4096), m.start())
         if dict_start == -1 or b"/FlateDecode" not in data[dict_start : m.start()]:
             continue
         if not walk.budget.entry():
@@ -477,40 +478,41 @@ def _sqlite_members(chunk: Chunk, walk: _Walk, depth: int, inner: tuple[int, ...
             try:
                 names = [r[1] for r in conn.execute(f"PRAGMA table_xinfo({quoted})").fetchall()]
                 cols = [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in names]
-                # Each value with its size in bytes: one bigger than the budget is not fetched.
-                picks = ", ".join(
-                    f"CASE WHEN length(CAST({_quote(c)} AS BLOB)) > ?1 THEN NULL ELSE {_quote(c)} END, "
-                    f"length(CAST({_quote(c)} AS BLOB))"
-                    for c in cols
-                )
-                try:
-                    cur = conn.execute(f"SELECT rowid, {picks} FROM {quoted}", (walk.budget.bytes_left,))
-                    numbered = False
-                except sqlite3.OperationalError:  # WITHOUT ROWID tables: rows are numbered from 1
-                    cur = conn.execute(f"SELECT 0, {picks} FROM {quoted}", (walk.budget.bytes_left,))
-                    numbered = True
-                for n, row in enumerate(cur, 1):
-                    if not walk.budget.entry():
-                        walk.skip(SKIP_ENTRIES, where, f"rows after the first {walk.limits.max_entries} not read")
-                        return
-                    rowid = n if numbered else row[0]
-                    for i, col in enumerate(cols):
-                        value, size = row[1 + 2 * i], row[2 + 2 * i]
+
+                def members(which: list[str], table: str = table, quoted: str = quoted) -> Iterator[Chunk]:
+                    cells = _first_rows(_table_cells(conn, quoted, which, walk.budget.bytes_left), walk)
+                    for rowid, col, value, size in cells:
                         if value is None and size is not None and size > 0:
-                            walk.skip(
-                                SKIP_GENERATED,
-                                f"{where}!{table}/{rowid}/{col}",
-                                "value over archive_max_bytes: not read",
-                            )
+                            detail = "value over archive_max_bytes: not read"
+                            walk.skip(SKIP_GENERATED, f"{where}!{table}/{rowid}/{col}", detail)
                             continue
                         if isinstance(value, bytes) and len(value) >= MIN_CELL:
-                            try:
-                                walk.budget.charge(len(value), len(chunk.data), "database")
-                            except OverLimit as e:
-                                walk.skip(e.reason, where, f"{e} (cells after {table}/{rowid} not read)")
-                                return
-                            member = _member(chunk, f"{table}/{rowid}/{col}", value, inner)
+                            # charged as it is read: a table is never held whole in memory
+                            walk.budget.charge(len(value), len(chunk.data), "database")
+                            yield _member(chunk, f"{table}/{rowid}/{col}", value, inner)
+
+                try:
+                    try:
+                        for member in members(cols):
                             yield from _open(member, walk, depth + 1, inner)
+                    except sqlite3.Error as e:
+                        if "too big" not in str(e):
+                            raise
+                        # One computed value past SQLITE_LIMIT_LENGTH stops the whole statement: read
+                        # the table again column by column, so only that column is skipped (counted).
+                        # Cells already reported are reported once (the scanner de-duplicates).
+                        for c in cols:
+                            try:
+                                for member in members([c]):
+                                    yield from _open(member, walk, depth + 1, inner)
+                            except sqlite3.Error as e2:
+                                if "too big" not in str(e2):
+                                    raise
+                                detail = "a value over archive_max_bytes: not read"
+                                walk.skip(SKIP_GENERATED, f"{where}!{table}/{c}", detail)
+                except OverLimit as e:
+                    walk.skip(e.reason, where, f"{e} (cells after table {table} not read)")
+                    return
             except sqlite3.DataError as e:  # a computed value past SQLITE_LIMIT_LENGTH
                 walk.skip(SKIP_GENERATED, f"{where}!{table}", f"a value over archive_max_bytes: table not read ({e})")
             except sqlite3.Error as e:
@@ -522,6 +524,40 @@ def _sqlite_members(chunk: Chunk, walk: _Walk, depth: int, inner: tuple[int, ...
                     walk.result.error(f"{where}!{table}", f"cannot read SQLite table: {e}")
     finally:
         conn.close()
+
+
+def _table_cells(conn: Any, quoted: str, cols: list[str], limit: int) -> Iterator[tuple[Any, str, Any, Any]]:
+    """(rowid, column, value, size in bytes) of every cell; a value bigger than ``limit`` comes as None
+    with its size (it is never fetched). Rows of a WITHOUT ROWID table are numbered from 1."""
+    import sqlite3
+
+    picks = ", ".join(
+        f"CASE WHEN length(CAST({_quote(c)} AS BLOB)) > ?1 THEN NULL ELSE {_quote(c)} END, "
+        f"length(CAST({_quote(c)} AS BLOB))"
+        for c in cols
+    )
+    try:
+        cur = conn.execute(f"SELECT rowid, {picks} FROM {quoted}", (limit,))
+        numbered = False
+    except sqlite3.OperationalError:  # WITHOUT ROWID tables
+        cur = conn.execute(f"SELECT 0, {picks} FROM {quoted}", (limit,))
+        numbered = True
+    for n, row in enumerate(cur, 1):
+        rowid = n if numbered else row[0]
+        for i, col in enumerate(cols):
+            yield rowid, col, row[1 + 2 * i], row[2 + 2 * i]
+
+
+def _first_rows(cells: Iterator[tuple[Any, str, Any, Any]], walk: _Walk) -> Iterator[tuple[Any, str, Any, Any]]:
+    """The cells of the rows the entries budget allows (rows count as entries)."""
+    last = None
+    for cell in cells:
+        if cell[0] != last:
+            last = cell[0]
+            if not walk.budget.entry():
+                walk.skip(SKIP_ENTRIES, "database", f"rows after the first {walk.limits.max_entries} not read")
+                return
+        yield cell
 
 
 def _quote(name: str) -> str:
