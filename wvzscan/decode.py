@@ -73,8 +73,6 @@ def encoded_keys(
         return
     if has_wvz is None:
         has_wvz = b"wvz" in data
-    if budget is None:
-        budget = Budget(rules.archives)
     if depth is None:
         depth = rules.archives.decode_depth
     at = _Starts(data, found)
@@ -312,8 +310,12 @@ _NESTED_RE = re.compile(b"|".join(re.escape(n) for n in _NESTED_NEEDLES))
 _B64_TEXT = re.compile(rb"[A-Za-z0-9+/_\-\s]*=*\s*\Z")
 
 
-def _nested(data: bytes, rules: detect.Rules, at: _Starts, budget: Budget, depth: int) -> Iterator[Encoded]:
+def _nested(data: bytes, rules: detect.Rules, at: _Starts, budget: Budget | None, depth: int) -> Iterator[Encoded]:
     where = at.group(_NESTED_NEEDLES, _NESTED_RE)
+    if not any(where.values()):
+        return
+    if budget is None:  # a caller outside a scan (tests, benchmarks): a budget of its own
+        budget = Budget(rules.archives)
     for align, offset, shape, grow in NESTED_SHAPES:
         for pos in where[shape]:
             yield from _nested_window(data, pos, align, offset, grow, rules, budget, depth)
@@ -429,26 +431,14 @@ _UNIT_BASE = (16, 16, 16, 10, 0, 16, 16, 16, 16, 8, 0)
 _SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"v": b"\v", b"a": b"\a"}
 _LONGEST_UNIT = 12  # `\U0000005f` is 10 characters, `&#x0000005F;` 12
 
-# Where an escaped key can start: `w` escaped in every way, and a plain `w`/`wv` right before an escape
-# (a plain `wvz` is found through the plain scan's own needle).
-ESC_NEEDLES = (
-    b"%77",
-    b"%2577",
-    b"&#119",
-    b"&#x77",
-    b"&#X77",
-    b"\\x77",
-    b"\\u0077",
-    b"\\U00000077",
-    b"\\167",
-    b"\\u{77}",
-    b"w%",
-    b"w&#",
-    b"w\\",
-    b"wv%",
-    b"wv&#",
-    b"wv\\",
-)
+# Where an escaped key can start: `w` escaped in every way, a plain `w` before an escaped `v`, and a
+# plain `wv` before an escaped `z` (a plain `wvz` is found through the plain scan's own needle). Whole
+# escapes, not `w\\` or `w%` alone: those are in every regex and format string and would send ordinary
+# files down the decoding path.
+_W_FORMS = (b"%77", b"%2577", b"&#119", b"&#x77", b"&#X77", b"\\x77", b"\\u0077", b"\\U00000077", b"\\167", b"\\u{77}")
+_V_FORMS = (b"%76", b"%2576", b"&#118", b"&#x76", b"&#X76", b"\\x76", b"\\u0076", b"\\U00000076", b"\\166", b"\\u{76}")
+_Z_FORMS = (b"%7", b"%257", b"&#122", b"&#x7", b"&#X7", b"\\x7", b"\\u007", b"\\U0000007", b"\\172", b"\\u{7")
+ESC_NEEDLES = (*_W_FORMS, *(b"w" + v for v in _V_FORMS), *(b"wv" + z for z in _Z_FORMS))
 _INTRODUCERS = frozenset(b"%&\\")
 _ESC_RE = re.compile(b"|".join(re.escape(n) for n in ESC_NEEDLES))
 _BODY_RUN = re.compile(rb"[A-Za-z0-9_-]*")
