@@ -187,3 +187,65 @@ def test_random_short_hex_with_a_few_ascending_pairs_is_a_key(body: str) -> None
     # Real draws a random-key run rejected (7 ascending pairs of 15); `ab12cd34ef56gh78` has 8.
     assert placeholder_reason(PREFIX + body) is None
     assert placeholder_reason(PREFIX + "ab12cd34ef56gh78") is not None
+
+
+# --- names made of words are not keys, whatever the words ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "fetch_team_members",
+        "session_manager_for_tests",
+        "billing_invoice_reconciler",
+        "DEFAULT_RETRY_COUNT",
+        "DATABASE_CONNECTION_POOL",
+        "loadOrgSettings",
+        "renderDashboardWidget",
+        "MemberListSerializer",
+        "enableDarkModeToggle",
+        "nav-item-active-dark",
+        "sidebar-menu-collapsed",
+        "parseHTTPResponse",
+        "getXCoordinate",
+        "oauth2_client_secret",
+        "migration_rollback_handler",
+        "QuarterlyRevenueForecast",
+        "checkout-button-primary",
+    ],
+)
+def test_names_made_of_words_are_not_keys(body: str) -> None:
+    assert placeholder_reason(PREFIX + body) is not None
+    for text in (f"def {PREFIX}{body}():\n", f'<div class="{PREFIX}{body}">', f"{PREFIX}{body} = 3\n"):
+        assert keys_in(text) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # random bodies that happen to have separators or case humps are still keys
+        "k7Qx_9fLm2-Zp4Rt8Wv1Ys",
+        "Xq3vLm9PzT4kWn8RbJ5cHd",
+        "a9f3-4c1e-88b2-7d6e05fa",
+    ],
+)
+def test_random_bodies_with_separators_or_humps_are_keys(body: str) -> None:
+    assert placeholder_reason(PREFIX + body) is None
+
+
+def test_random_key_benchmark_small_run_drops_nothing() -> None:
+    # The benchmark of record draws 10^6 keys of each shape (docs/detection.md); a smaller seeded run
+    # here keeps the rule from drifting.
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "random_keys_bench.py"
+    spec = importlib.util.spec_from_file_location("random_keys_bench", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    import sys
+
+    sys.modules["random_keys_bench"] = bench  # its dataclasses look themselves up there
+    spec.loader.exec_module(bench)
+    for shape in bench.SHAPES:
+        why, _ = bench.run(shape, 3000, seed=11)
+        assert sum(why.values()) == 0, (shape.name, why)

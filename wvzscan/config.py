@@ -12,7 +12,7 @@ from typing import Any
 from wvzscan.errors import WvzscanError
 
 DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
-ENCODINGS = ("base64", "url", "json-escape", "utf-16")
+ENCODINGS = ("base64", "url", "html", "json-escape", "utf-16")
 # A config file is a few KB; anything bigger than this is not one (and is not read whole).
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 _MiB = 1024 * 1024
@@ -27,6 +27,7 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
     "archive_max_bytes": (64 * 1024, 16384 * _MiB, "bytes"),
     "archive_max_ratio": (2, 1_000_000, ""),
     "archive_max_entries": (1, 10_000_000, ""),
+    "decode_depth": (0, 8, "layers"),
 }
 # Tables (sections) a config may hold besides its settings; [[allow]] is a list of tables.
 TABLES = frozenset({"keys"})
@@ -42,6 +43,7 @@ class ArchiveLimits:
     max_bytes: int = 256 * 1024 * 1024  # uncompressed bytes read from one file, all levels together
     max_ratio: int = 200  # uncompressed/compressed size of one member, checked past 1 MiB
     max_entries: int = 100_000  # members (rows for SQLite) read from one archive
+    decode_depth: int = 3  # layers of encodings and containers a key may sit under in text (base64>base64>gzip)
 
 
 class ConfigError(WvzscanError):
@@ -77,6 +79,7 @@ _ARCHIVE_KEYS = {
     "archive_max_bytes": "max_bytes",
     "archive_max_ratio": "max_ratio",
     "archive_max_entries": "max_entries",
+    "decode_depth": "decode_depth",
 }
 
 
@@ -138,8 +141,12 @@ def parse(table: dict[str, Any], path: str) -> Config:
     limits = {}
     for key, attr in _ARCHIVE_KEYS.items():
         value = table.get(key, getattr(ArchiveLimits, attr))
-        if not isinstance(value, int) or isinstance(value, bool) or value < (0 if attr == "depth" else 1):
-            what = "a non-negative" if attr == "depth" else "a positive"
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < (0 if attr in ("depth", "decode_depth") else 1)
+        ):
+            what = "a non-negative" if attr in ("depth", "decode_depth") else "a positive"
             raise ConfigError(f"{path}: {key} must be {what} whole number{_range(key)}")
         limits[attr] = check_bound(key, value, path)
     cfg.archives = ArchiveLimits(**limits)

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from wvzscan import detect
+from wvzscan.budget import SKIP_DEPTH, Budget, OverLimit
 
 # What a text file is: no NUL in its first 8 KiB (git's and grep's test for binary content).
 TEXT_PROBE = 8192
@@ -58,6 +59,8 @@ def encoded_keys(
     rules: detect.Rules = detect.DEFAULT_RULES,
     has_wvz: bool | None = None,
     found: Found | None = None,
+    budget: Budget | None = None,
+    depth: int | None = None,
 ) -> Iterator[Encoded]:
     """Every key held in ``data`` in one of the encodings above (plain keys are not repeated here).
 
@@ -70,14 +73,16 @@ def encoded_keys(
         return
     if has_wvz is None:
         has_wvz = b"wvz" in data
+    if depth is None:
+        depth = rules.archives.decode_depth
     at = _Starts(data, found)
     if is_text(data):
         if "base64" in want:
             yield from _base64(data, rules, at)
-        if "url" in want and (has_wvz or b"%" in data):
-            yield from _percent(data, rules, has_wvz, at)
-        if "json-escape" in want and b"\\" in data:
-            yield from _escapes(data, rules, has_wvz, at)
+            if depth >= 2:  # a base64 layer and one under it at least
+                yield from _nested(data, rules, at, budget, depth)
+        if want & {"url", "html", "json-escape"}:
+            yield from _escaped(data, rules, has_wvz, at)
     elif "utf-16" in want:
         yield from _utf16(data, rules, at)
 
@@ -91,6 +96,22 @@ class _Starts:
     def __init__(self, data: bytes, found: Found | None) -> None:
         self.data = data
         self.found = found
+
+    def group(self, needles: tuple[bytes, ...], pattern: re.Pattern[bytes]) -> dict[bytes, list[int]]:
+        """Where each of ``needles`` starts. Without the prefilter, one regex pass (``pattern``: the
+        needles as alternatives) costs less than one ``bytes.find`` pass per needle."""
+        if self.found is not None:
+            return {n: self.found.get(n, []) for n in needles}
+        out: dict[bytes, list[int]] = {n: [] for n in needles}
+        search = pattern.search
+        m = search(self.data)
+        while m is not None:  # from the next byte, not the match's end: needles may overlap
+            p = m.start()
+            for n in needles:
+                if self.data.startswith(n, p):
+                    out[n].append(p)
+            m = search(self.data, p + 1)
+        return out
 
     def __call__(self, needle: bytes) -> Iterator[int]:
         if self.found is not None and needle in self.found:
@@ -125,7 +146,8 @@ B64_PIECES = (
     (b"npf", 2, 2),
 )
 _B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
-_B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]+")
+# `%2B`, `%2F`: a base64 token in a URL query or a form body (``url>base64``)
+_B64_RUN = re.compile(rb"(?:[A-Za-z0-9+/_-]|%2[BbFf])+")
 _B64_NEWLINE = re.compile(rb"=*\r?\n[ \t]*")
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 # Enough characters for a group of context, the longest key and the character after it.
@@ -142,12 +164,25 @@ def _b64_run(data: bytes, start: int, limit: int = _B64_WINDOW) -> tuple[bytes, 
         m = _B64_RUN.match(data, pos, pos + limit - len(out))
         if m is None:
             break
-        out += m.group()
-        where.extend(range(m.start(), m.end()))
+        piece = m.group()
+        if b"%" in piece:
+            for t in re.finditer(rb"%2[BbFf]|.", piece, re.DOTALL):
+                out += (
+                    b"+"
+                    if t.group()[-1:] in b"Bb" and len(t.group()) == 3
+                    else (b"/" if len(t.group()) == 3 else t.group())
+                )
+                where.append(m.start() + t.start())
+        else:
+            out += piece
+            where.extend(range(m.start(), m.end()))
         pos = m.end()
         nl = _B64_NEWLINE.match(data, pos)
-        if nl is None or nl.end() >= len(data) or data[nl.end()] not in _B64_CHARS:
-            break
+        if nl is None or nl.end() >= len(data) or data[nl.end()] not in _B64_CHARS or data[pos] == 0x3D:
+            break  # no next line, or padding ended this one
+        nxt = _B64_RUN.match(data, nl.end())
+        if nxt is not None and nxt.end() < len(data) and data[nxt.end()] not in b"\r\n=\"'":
+            break  # the next line is not base64 to its end (`kind: Secret` after a YAML value)
         pos = nl.end()
     return out, where
 
@@ -169,6 +204,8 @@ def _b64_back(data: bytes, pos: int, n: int) -> int | None:
                 j -= 1
             if j < 0 or data[j] not in _B64_CHARS:
                 return None
+        elif j >= 2 and data[j - 2] == 0x25 and data[j - 1] == 0x32 and data[j] in b"BbFf":
+            j -= 2  # `%2B`, `%2F`: one character of a URL-encoded base64 token
         pos = j
         n -= 1
     return pos
@@ -214,108 +251,324 @@ def _b64_at(data: bytes, pos: int, align: int, offset: int, rules: detect.Rules)
     for m in detect.find_keys(decoded, rules):
         if m.start == ctx:
             last = min(-(-8 * m.end // 6), len(where)) - 1  # the last character holding the key's bits
-            return Encoded(m.key, where[(8 * ctx) // 6], where[last] + 1, "base64")
+            s0, s1 = where[(8 * ctx) // 6], where[last] + 1
+            name = "url>base64" if b"%" in data[where[0] : where[-1] + 1] else "base64"
+            return Encoded(m.key, s0, s1, name)
         if m.start > ctx:
             break
     return None
 
 
-# --- percent-encoding and JSON/JavaScript escapes ------------------------------------------------
-
-_PCT_FULL = b"%77%76%7"  # %77%76%7A%5F, %77%76%7a%5f
-_PCT_PARTIAL = re.compile(rb"wvz%5[fF]")
-_PCT_TOKEN = re.compile(rb"%([0-9A-Fa-f]{2})|\+")
-_PCT_BEFORE = re.compile(rb"%[0-9A-Fa-f]{2}\Z")
-
-_ESC_FULL = (b"\\x77\\x76\\x7", b"\\u0077\\u0076\\u007")
-_ESC_PARTIAL = re.compile(rb"wvz\\(?:x5[fF]|u005[fF])")
-_ESC_TOKEN = re.compile(rb"\\(?:u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|(.))", re.DOTALL)
-_ESC_BEFORE = re.compile(rb"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|.)\Z", re.DOTALL)
-_SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"0": b"\0"}
+# --- nested layers: base64 holding something to decode again ------------------------------------
+#
+# A decoded base64 layer is looked into again only where it can hold more: its shape says so before
+# anything is decoded. Two kinds of needles, computed from what the inner layer starts with:
+# - at any offset, the base64 shapes (three alignments) of the key's prefix in UTF-16 and of the three
+#   base64 shapes of the prefix (base64 of base64): a window around them is decoded and looked into;
+# - at the start of a base64 token, the base64 of a compressed stream's magic bytes (gzip, zstd, bz2,
+#   xz), and the base64 of that base64 (Helm's release secrets: gzip, base64, base64 by Kubernetes):
+#   the whole token is decoded, within the budget, and opened layer by layer.
+# Each layer is named in the finding's encoding, outermost first: ``base64>base64>gzip``.
 
 
-def _percent(data: bytes, rules: detect.Rules, has_wvz: bool, at: _Starts) -> Iterator[Encoded]:
-    starts = list(at(_PCT_FULL)) if b"%" in data else []
-    if has_wvz:
-        starts += [m.start() for m in _PCT_PARTIAL.finditer(data)]
-    for s in sorted(set(starts)):
-        yield from _window(data, s, 3, _PCT_BEFORE, _pct_decode, "url", rules)
+def _b64_shapes(prefix: bytes) -> list[tuple[int, int, bytes]]:
+    """(alignment, offset in the quantum, shape) of ``prefix`` in base64, for each alignment 0-2: the
+    characters its bits alone decide."""
+    import base64
+
+    out = []
+    for align in range(3):
+        enc = base64.b64encode(b"\0" * align + prefix + b"\0\0")
+        first = -(-8 * align // 6)
+        last = (8 * (align + len(prefix))) // 6  # exclusive
+        out.append((align, first % 4, enc[first:last]))
+    return out
 
 
-def _escapes(data: bytes, rules: detect.Rules, has_wvz: bool, at: _Starts) -> Iterator[Encoded]:
-    starts: list[int] = []
-    for needle in _ESC_FULL:
-        starts += at(needle)
-    if has_wvz:
-        starts += [m.start() for m in _ESC_PARTIAL.finditer(data)]
-    for s in sorted(set(starts)):
-        yield from _window(data, s, 6, _ESC_BEFORE, _esc_decode, "json-escape", rules)
+def _b64_lead(prefix: bytes) -> bytes:
+    """The base64 characters that ``prefix`` at the start of a token decides."""
+    import base64
+
+    return base64.b64encode(prefix)[: (8 * len(prefix)) // 6]
+
+
+# Inner prefixes found at any offset: the key's prefix in UTF-16 (both orders) and its base64 shapes.
+_INNER = (b"w\0v\0z\0_\0", b"\0w\0v\0z\0_", *(shape for _, _, shape in B64_SHAPES))
+NESTED_SHAPES: tuple[tuple[int, int, bytes, int], ...] = tuple(
+    (align, offset, shape, 2 if b"\0" in inner else 1)
+    for inner in _INNER
+    for align, offset, shape in _b64_shapes(inner)
+    if len(shape) >= 5
+)
+_MAGICS = (b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00")
+# Needles at a token's start: base64 of a magic, base64 of base64 of it.
+NESTED_LEADS: tuple[bytes, ...] = tuple(
+    sorted({_b64_lead(m) for m in _MAGICS} | {_b64_lead(_b64_lead(m)) for m in _MAGICS})
+)
+_NESTED_NEEDLES = tuple(sorted({shape for _, _, shape, _ in NESTED_SHAPES} | set(NESTED_LEADS)))
+_NESTED_RE = re.compile(b"|".join(re.escape(n) for n in _NESTED_NEEDLES))
+_B64_TEXT = re.compile(rb"[A-Za-z0-9+/_\-\s]*=*\s*\Z")
+
+
+def _nested(data: bytes, rules: detect.Rules, at: _Starts, budget: Budget | None, depth: int) -> Iterator[Encoded]:
+    where = at.group(_NESTED_NEEDLES, _NESTED_RE)
+    if not any(where.values()):
+        return
+    if budget is None:  # a caller outside a scan (tests, benchmarks): a budget of its own
+        budget = Budget(rules.archives)
+    for align, offset, shape, grow in NESTED_SHAPES:
+        for pos in where[shape]:
+            yield from _nested_window(data, pos, align, offset, grow, rules, budget, depth)
+    for lead in NESTED_LEADS:
+        for pos in where[lead]:
+            if pos == 0 or data[pos - 1] not in _B64_CHARS:
+                yield from _nested_token(data, pos, rules, budget, depth)
+
+
+def _nested_window(
+    data: bytes, pos: int, align: int, offset: int, grow: int, rules: detect.Rules, budget: Budget, depth: int
+) -> Iterator[Encoded]:
+    q = _b64_back(data, pos, offset) if offset else pos
+    if q is None:
+        return
+    before = _b64_back(data, q, 8)
+    if before is not None:
+        q = before
+    limit = 4 * ((6 + grow * 2 * _LONGEST + 8) // 3 + 2)
+    text, where = _b64_run(data, q, limit)
+    decoded = _b64_decode(text)
+    if not decoded:
+        return
+    for key, inner in _layer(decoded, rules, budget, depth - 1):
+        yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
+
+
+def _nested_token(data: bytes, pos: int, rules: detect.Rules, budget: Budget, depth: int) -> Iterator[Encoded]:
+    limit = 4 * (budget.bytes_left // 3) + 4
+    text, where = _b64_run(data, pos, min(limit, len(data) - pos + 4))
+    if len(text) < 16:
+        return
+    decoded = _b64_decode(text)
+    if not decoded:
+        return
+    try:
+        budget.charge(len(decoded), len(text), "base64 layer")
+    except OverLimit as e:
+        budget.skip(e.reason, f"offset {pos}", str(e))
+        return
+    for key, inner in _layer(decoded, rules, budget, depth - 1):
+        yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
+
+
+def _layer(data: bytes, rules: detect.Rules, budget: Budget, depth: int) -> Iterator[tuple[str, str]]:
+    """Keys in one decoded layer and the layers under it (``depth`` of them at most), with the names of
+    those layers ("plain" when the key sits in this layer as it is)."""
+    from wvzscan.sources import archives
+
+    what = archives.kind(data)
+    if what in archives.STREAMS:
+        if depth < 1:
+            budget.skip(
+                SKIP_DEPTH, "decoded layer", f"{what} inside decoded content not opened: deeper than decode_depth"
+            )
+            return
+        try:
+            out = archives.decompress(what, data, budget)
+        except OverLimit as e:
+            budget.skip(e.reason, "decoded layer", str(e))
+            return
+        except ValueError as e:
+            budget.result.error("decoded layer", f"cannot read {what} inside decoded content: {e}")
+            return
+        for key, inner in _layer(out, rules, budget, depth - 1):
+            yield key, what if inner == "plain" else f"{what}>{inner}"
+        return
+    if depth >= 1 and len(data) >= 16 and _B64_TEXT.match(data):
+        again = _b64_decode(re.sub(rb"\s+", b"", data))
+        if again and archives.kind(again) in archives.STREAMS:
+            try:
+                budget.charge(len(again), len(data), "base64 layer")
+            except OverLimit as e:
+                budget.skip(e.reason, "decoded layer", str(e))
+                return
+            for key, inner in _layer(again, rules, budget, depth - 1):
+                yield key, "base64" if inner == "plain" else f"base64>{inner}"
+            return
+    for m in detect.find_keys(data, rules):
+        yield m.key, "plain"
+    if depth >= 1:
+        for enc in encoded_keys(data, rules, budget=budget, depth=depth):
+            yield enc.key, enc.encoding
+
+
+# --- text escapes: percent-encoding, HTML/XML character references, string escapes, in any mix ---
+
+# One escaped character of any kind. Groups: double percent, percent, hex and decimal character
+# references, named reference, \u{...}, \U........, \u...., \x.., octal, any other backslash escape.
+_UNIT = re.compile(
+    rb"%25([0-9A-Fa-f]{2})|%([0-9A-Fa-f]{2})"
+    rb"|&#[xX]0*([0-9A-Fa-f]{1,6});?|&#0*([0-9]{1,7});?|&([A-Za-z][A-Za-z0-9]{1,31};)"
+    rb"|\\u\{0*([0-9A-Fa-f]{1,6})\}|\\U([0-9A-Fa-f]{8})|\\u([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})"
+    rb"|\\([0-7]{1,3})|\\(.)",
+    re.DOTALL,
+)
+_UNIT_BEFORE = re.compile(rb"(?:" + _UNIT.pattern + rb")\Z", re.DOTALL)
+# The kind of escape each group of _UNIT is (the finding's ``encoding``); double percent is two layers.
+_UNIT_KIND = (
+    "url>url",
+    "url",
+    "html",
+    "html",
+    "html",
+    "json-escape",
+    "json-escape",
+    "json-escape",
+    "json-escape",
+    "json-escape",
+    "json-escape",
+)
+_UNIT_BASE = (16, 16, 16, 10, 0, 16, 16, 16, 16, 8, 0)
+_SIMPLE_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"v": b"\v", b"a": b"\a"}
+_LONGEST_UNIT = 12  # `\U0000005f` is 10 characters, `&#x0000005F;` 12
+
+# Where an escaped key can start: `w` escaped in every way, a plain `w` before an escaped `v`, and a
+# plain `wv` before an escaped `z` (a plain `wvz` is found through the plain scan's own needle). Whole
+# escapes, not `w\\` or `w%` alone: those are in every regex and format string and would send ordinary
+# files down the decoding path.
+_W_FORMS = (b"%77", b"%2577", b"&#119", b"&#x77", b"&#X77", b"\\x77", b"\\u0077", b"\\U00000077", b"\\167", b"\\u{77}")
+_V_FORMS = (b"%76", b"%2576", b"&#118", b"&#x76", b"&#X76", b"\\x76", b"\\u0076", b"\\U00000076", b"\\166", b"\\u{76}")
+_Z_FORMS = (b"%7", b"%257", b"&#122", b"&#x7", b"&#X7", b"\\x7", b"\\u007", b"\\U0000007", b"\\172", b"\\u{7")
+ESC_NEEDLES = (*_W_FORMS, *(b"w" + v for v in _V_FORMS), *(b"wv" + z for z in _Z_FORMS))
+_INTRODUCERS = frozenset(b"%&\\")
+_ESC_RE = re.compile(b"|".join(re.escape(n) for n in ESC_NEEDLES))
+_BODY_RUN = re.compile(rb"[A-Za-z0-9_-]*")
+
+
+def _named_refs() -> dict[bytes, bytes]:
+    import html.entities
+
+    return {k.encode(): v.encode("utf-8") for k, v in html.entities.html5.items() if k.endswith(";")}
+
+
+_NAMED: dict[bytes, bytes] = {}
+
+
+def _unit_value(m: re.Match[bytes]) -> tuple[bytes, str] | None:
+    """What one escape stands for and its kind; None when it stands for nothing (an unknown name)."""
+    i = m.lastindex
+    if i is None:
+        return None
+    g = m.group(i)
+    base = _UNIT_BASE[i - 1]
+    kind = _UNIT_KIND[i - 1]
+    if base == 0:
+        if i == 5:  # a named reference: `&lowbar;`
+            if not _NAMED:
+                _NAMED.update(_named_refs())
+            v = _NAMED.get(g)
+            return (v, kind) if v is not None else None
+        return _SIMPLE_ESCAPES.get(g, g), kind
+    n = int(g, base)
+    if i <= 2:  # percent: a byte
+        return bytes([n]), kind
+    if n > 0x10FFFF:
+        return None
+    return chr(n).encode("utf-8", "surrogatepass"), kind
 
 
 @dataclass
 class _Decoded:
     data: bytearray
     where: list[int]  # where[i]: offset in the original of the unit that gave decoded byte i
+    kinds: list[str]  # kinds[i]: the escape that gave decoded byte i ("" for a plain byte)
 
 
-def _pct_decode(data: bytes, start: int, end: int) -> _Decoded:
-    out = _Decoded(bytearray(), [])
+def _unescape(data: bytes, start: int, end: int) -> _Decoded:
+    out = _Decoded(bytearray(), [], [])
     pos = start
-    for m in _PCT_TOKEN.finditer(data, start, end):
-        for i in range(pos, m.start()):
-            out.data.append(data[i])
-            out.where.append(i)
-        out.data.append(int(m.group(1), 16) if m.group(1) else 0x20)
-        out.where.append(m.start())
-        pos = m.end()
-    for i in range(pos, end):
-        out.data.append(data[i])
-        out.where.append(i)
-    return out
-
-
-def _esc_decode(data: bytes, start: int, end: int) -> _Decoded:
-    out = _Decoded(bytearray(), [])
-    pos = start
-    for m in _ESC_TOKEN.finditer(data, start, end):
-        for i in range(pos, m.start()):
-            out.data.append(data[i])
-            out.where.append(i)
-        u, x, other = m.groups()
-        if u is not None:
-            piece = chr(int(u, 16)).encode("utf-8", "surrogatepass")
-        elif x is not None:
-            piece = bytes([int(x, 16)])
-        else:
-            piece = _SIMPLE_ESCAPES.get(other, other)
+    for m in _UNIT.finditer(data, start, end):
+        value = _unit_value(m)
+        if value is None:
+            continue
+        if m.start() > pos:
+            out.data += data[pos : m.start()]
+            out.where.extend(range(pos, m.start()))
+            out.kinds.extend([""] * (m.start() - pos))
+        piece, kind = value
         out.data += piece
         out.where += [m.start()] * len(piece)
+        out.kinds += [kind] * len(piece)
         pos = m.end()
-    for i in range(pos, end):
-        out.data.append(data[i])
-        out.where.append(i)
+    if end > pos:
+        out.data += data[pos:end]
+        out.where.extend(range(pos, end))
+        out.kinds.extend([""] * (end - pos))
     return out
 
 
-def _window(
-    data: bytes,
-    s: int,
-    unit: int,
-    before: re.Pattern[bytes],
-    decode: Callable[[bytes, int, int], _Decoded],
-    encoding: str,
-    rules: detect.Rules,
-) -> Iterator[Encoded]:
-    """Decode from the unit before ``s`` (the detector needs the character before a key) to as far as
-    the longest key can reach in the worst case (every character escaped)."""
-    b = before.search(data, max(0, s - 6), s)
-    first = b.start() if b is not None else max(0, s - 1)
-    end = min(len(data), s + unit * (_LONGEST + 1))
-    view: _Decoded = decode(data, first, end)
-    for m in detect.find_keys(bytes(view.data), rules):
-        if view.where[m.start] == s:
+def _starts_prefix(data: bytes, s: int) -> bool:
+    """Whether the text at ``s`` decodes to ``wvz_``: a needle hit that does not (`\\w\\s` in a regex,
+    `w%` in a format string) costs four steps, not a window's decoding."""
+    pos = s
+    for want in detect.PREFIX:
+        if pos >= len(data):
+            return False
+        if data[pos] in _INTRODUCERS:
+            m = _UNIT.match(data, pos)
+            value = _unit_value(m) if m is not None else None
+            if value is None or value[0] != bytes([want]):
+                return False
+            pos = m.end() if m is not None else pos + 1
+        elif data[pos] == want:
+            pos += 1
+        else:
+            return False
+    return True
+
+
+def _kind_name(kinds: list[str]) -> str:
+    used = sorted({k for k in kinds if k})
+    return "+".join(used) if used else "plain"
+
+
+def _escape_starts(data: bytes, has_wvz: bool, at: _Starts) -> list[int]:
+    starts: set[int] = set()
+    if any(ch in data for ch in (b"%", b"&#", b"\\")):
+        for found in at.group(ESC_NEEDLES, _ESC_RE).values():
+            starts.update(found)
+    if has_wvz:
+        # a plain `wvz` followed, at once or after a run of body characters, by an escape
+        for p in at(b"wvz"):
+            run = _BODY_RUN.match(data, p + 3, p + 4 + detect.MAX_BODY + 1)
+            if run is not None and run.end() < len(data) and data[run.end()] in _INTRODUCERS:
+                starts.add(p)
+    return sorted(starts)
+
+
+def _escaped(data: bytes, rules: detect.Rules, has_wvz: bool, at: _Starts) -> Iterator[Encoded]:
+    """Keys with any of their characters escaped, in any mix of escapes."""
+    allowed = {"url", "html", "json-escape"} & rules.decode
+    for s in _escape_starts(data, has_wvz, at):
+        if not _starts_prefix(data, s):
+            continue
+        b = _UNIT_BEFORE.search(data, max(0, s - _LONGEST_UNIT), s)
+        first = b.start() if b is not None else max(0, s - 1)
+        end = min(len(data), s + _LONGEST_UNIT * (_LONGEST + 1))
+        view = _unescape(data, first, end)
+        for m in detect.find_keys(bytes(view.data), rules):
+            if view.where[m.start] != s:
+                if view.where[m.start] > s:
+                    break
+                continue
+            kinds = view.kinds[m.start : m.end]
+            name = _kind_name(kinds)
+            if name == "plain":
+                continue  # the plain scan's
+            if not all(k.split(">")[0] in allowed for k in kinds if k):
+                continue
             stop = view.where[m.end] if m.end < len(view.where) else end
-            yield Encoded(m.key, s, stop, encoding)
+            yield Encoded(m.key, s, stop, name)
+            break
 
 
 # --- UTF-16 --------------------------------------------------------------------------------------
@@ -383,7 +636,8 @@ class _U16Lines:
 NEEDLES: tuple[bytes, ...] = (
     b"wvz",
     *(piece for piece, _, _ in B64_PIECES),
-    _PCT_FULL,
-    *_ESC_FULL,
+    *ESC_NEEDLES,
     UTF16_NEEDLE,
+    *sorted({shape for _, _, shape, _ in NESTED_SHAPES}),
+    *NESTED_LEADS,
 )

@@ -6,6 +6,7 @@ everything else runs only around those hits.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -272,6 +273,120 @@ def _is_patterned(body: str) -> bool:
     return len(set(grams)) / len(grams) < 0.6
 
 
+# --- names: identifiers made of words, whatever the words --------------------------------------------
+
+# One word of an identifier: an acronym before a capitalised word (`HTTP` in `HTTPServer`), a word
+# with an optional capital (`load`, `Org`), an all-caps run (`DEFAULT`, `URL`), or digits.
+_NAME_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_VOWELS = frozenset("aeiouy")
+_NAME_SEP = re.compile(r"[_-]+")
+
+
+# How much likelier each letter pair is in identifier words than in random letters: log2(26 P(b|a))
+# rounded to whole bits and stored as a letter ("j" = 0 bits, "a" = -9, "m" = +3), 26 rows of 26,
+# counted once over the words of the Python standard library's identifiers and comments (a statistic
+# of letter pairs, no word list). Random letters score about -2.6 bits a pair, words about +1.
+_BIGRAMS = (
+    "gijjegidjchlkkajbkllhhgghelhjilgfdkkelgfkicjjglcfckglfhglgekjbkkhflgejhljgedhbkhgjmghdlddjegkfcjjhjedfhb"
+    "jgjjhjhdfbflikgijllkehgjhdkfhijkgcmbcjgimhckiikbechaifhgmfjjkbdjhkifaklijgecdgldefmecekaeggfldajgjibccfc"
+    "hijjijjbfcfkjmkicjllchahaijegfmeefifhecemidfjeldeefdjfgimfifledkdjghfikghekbgckgfilmddkbdkefkhafjjjeeaie"
+    "liehmfddjafijfllaejhiddahckfkllikejchhfilhdekliidbgbhijkgihdhbhjkljjaljkkhigeeleghlgegkagkefljdlhkigfaja"
+    "edeedcdddadicgefeggdmcdcbakfiimgjdkahhijlgakjljhfbiaicifmehijbhhhfjifflljefcibkfihmhcllafhgfkhakjjjfgfjf"
+    "ljihlihbjackjlgkalklfcaeabmfgdmfdekbbdhfifbefgeefddclggikfdkmbchfjkeckjfeehfbbkilikjdfkbdgieflbfhmeedjif"
+    "ghihigffjceiikimcillehifhgjdfhmheglbdiigkgdeggdcffhj"
+)
+
+
+def _pair_score(word: str) -> tuple[int, int]:
+    """Sum of the letter-pair scores of a lowercase ASCII word, and the number of pairs."""
+    total = 0
+    for a, b in zip(word, word[1:], strict=False):
+        total += ord(_BIGRAMS[(ord(a) - 97) * 26 + ord(b) - 97]) - 106
+    return total, len(word) - 1
+
+
+def _pronounceable(word: str) -> bool:
+    """A lowercase word of two letters or more that reads like one: a vowel (a sixth to three fifths of
+    the letters of a longer word), no run of more than four consonants or vowels (`queue`)."""
+    if len(word) < 2:
+        return False
+    if len(word) >= 5 and not 1 / 6 <= sum(ch in _VOWELS for ch in word) / len(word) <= 0.6:
+        return False
+    cons = vows = 0
+    seen_vowel = False
+    for ch in word:
+        if ch in _VOWELS:
+            seen_vowel = True
+            vows += 1
+            cons = 0
+            if vows > 4:
+                return False
+        else:
+            cons += 1
+            vows = 0
+            if cons > 4:
+                return False
+    return seen_vowel
+
+
+def is_name(body: str) -> bool:
+    """Whether a body is an identifier made of words (snake_case, SCREAMING_SNAKE_CASE, camelCase,
+    PascalCase, kebab-case), judged by its shape, never by a word list.
+
+    Split at ``_``/``-`` into parts and each part at its case humps into words. A name has at least two
+    words, three letters long on average; every word is pronounceable (a vowel, no run of more than four
+    consonants or vowels), except one acronym of two to four capitals in a mixed-case part (``HTTP`` in
+    ``parseHTTPResponse``) or one single letter (``getXCoordinate``); at most two digits, ending a snake
+    or SCREAMING part (``v2``, ``oauth2``); words of one or two letters are a third of them at most; and
+    its letter pairs, in every word and on average, are ones that words use (``_BIGRAMS``: random
+    letters score about -2.6 bits a pair, words about +1; a name needs +0.6, or +1 with an acronym or a
+    single letter). A random body fails on its digits inside words, its one- and two-letter humps or its
+    letter pairs: the cost in random keys is measured by ``benchmarks/random_keys_bench.py``
+    (docs/detection.md).
+    """
+    if sum(ch.isdigit() for ch in body) > 2:
+        return False
+    words = letters = acronyms = singles = short = score = pairs = 0
+    for part in _NAME_SEP.split(body):
+        if not part:
+            continue
+        found = _NAME_WORD.findall(part)
+        mixed = not part.isupper() and not part.islower()
+        for i, w in enumerate(found):
+            last = i + 1 == len(found)
+            if w.isdigit():
+                # a short group that ends a snake or SCREAMING part (`oauth2`, `API_V2`), never in camelCase
+                if i == 0 or not last or mixed:
+                    return False
+                continue
+            words += 1
+            letters += len(w)
+            short += len(w) <= 2
+            if mixed and w.isupper() and len(w) > 1:
+                acronyms += 1
+                if len(w) > 4 or acronyms + singles > 1:
+                    return False
+                continue
+            if len(w) == 1:
+                singles += 1
+                # `getXCoordinate`, `is_a_name`: inside a part before a word, or a part of its own
+                if singles + acronyms > 1 or (len(found) > 1 and (last or not found[i + 1][1:2].islower())):
+                    return False
+                continue
+            lw = w.lower()
+            if not _pronounceable(lw):
+                return False
+            s, n = _pair_score(lw)
+            if s < -n:  # one word of letter pairs words do not use (`Xldin`) is not a word
+                return False
+            score += s
+            pairs += n
+    if words < 2 or letters < 3 * words or pairs == 0 or short * 3 > words:
+        return False
+    # An acronym or a single letter is a hump random text makes too: then the words must read better.
+    return score >= (1.0 if acronyms or singles else 0.6) * pairs
+
+
 def placeholder_reason(key: str, rules: Rules = DEFAULT_RULES) -> str | None:
     """Why ``key`` is not a real key, or None when it looks like one."""
     if not rules.include_examples and any(key.startswith(ex) for ex in DOC_EXAMPLES):
@@ -283,6 +398,8 @@ def placeholder_reason(key: str, rules: Rules = DEFAULT_RULES) -> str | None:
         return "too few distinct characters"
     if _is_wordy(body):
         return "placeholder words"
+    if is_name(body):
+        return "a name made of words"
     if key in DOC_EXAMPLES:
         return None
     if _is_patterned(body):
@@ -322,8 +439,14 @@ def candidates(data: bytes) -> Iterator[Match]:
         pos = find(PREFIX, pos + 4)
 
 
+@functools.lru_cache(maxsize=4096)
+def _judged(key: str, rules: Rules) -> bool:
+    # One key repeated many times in a file (a log) is judged once.
+    return placeholder_reason(key, rules) is None
+
+
 def find_keys(data: bytes, rules: Rules = DEFAULT_RULES) -> Iterator[Match]:
     """Every real-looking Weavz key in ``data``, in order of position."""
     for m in candidates(data):
-        if placeholder_reason(m.key, rules) is None:
+        if _judged(m.key, rules):
             yield m

@@ -97,6 +97,9 @@ class Finding:
     revocation: dict[str, Any] | None = None
     # Extra, source-specific fields (git: at_head, blob, ref; verify: key_id, key_name, ...).
     extra: dict[str, Any] = field(default_factory=dict)
+    # The line the key sits on, the key (in whatever encoding) redacted, cut to a readable width and
+    # with control characters escaped: for a person to judge the finding at a glance (text report).
+    context: str | None = None
 
     @property
     def fingerprint(self) -> str:

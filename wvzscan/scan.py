@@ -10,13 +10,39 @@ from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass
 
 from wvzscan import decode, detect
+from wvzscan.budget import Budget
 from wvzscan.config import ArchiveLimits
 from wvzscan.finding import Finding, Locator, ScanResult
+from wvzscan.output.redact import redact, scrub
 from wvzscan.prefilter import Prefilter
 from wvzscan.progress import Progress
 from wvzscan.sources import Chunk, archives
 
 ALLOW_MARKER = b"wvzscan:allow"
+CONTEXT_WIDTH = 160  # characters of the matched line shown around the key
+# Locations of one key kept per chunk: past this, one counted note instead of one finding each (a file
+# holding 300,000 copies of one key must not hold 300,000 findings in memory).
+MAX_LOCATIONS_PER_KEY = 10_000
+SKIP_LOCATIONS = "locations of one key over the per-file cap"
+
+
+def context_line(data: bytes, start: int, end: int, width: int = CONTEXT_WIDTH) -> str:
+    """The line holding ``data[start:end]`` with that span (a key, in whatever encoding) replaced by its
+    redaction, cut to about ``width`` characters around it, control characters escaped. Any other key
+    on the line is redacted too: the line never holds a full key."""
+    ls = data.rfind(b"\n", 0, start) + 1
+    le = data.find(b"\n", end)
+    le = len(data) if le == -1 else le
+    half = max(20, (width - 20) // 2)
+    left = max(ls, start - half)
+    right = min(le, end + half)
+    key = data[start:end].decode("utf-8", "replace")
+    before = data[left:start].decode("utf-8", "replace")
+    after = data[end:right].decode("utf-8", "replace")
+    # `wvz_ab12****`: the redaction, in the masked form the detector itself never reports
+    shown = redact(key).rstrip("…") + "****"
+    text = ("…" if left > ls else "") + scrub(before) + shown + scrub(after) + ("…" if right < le else "")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 @dataclass(frozen=True)
@@ -35,7 +61,7 @@ class Hit:
 _PREFILTER = Prefilter(decode.NEEDLES)
 
 
-def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES) -> Iterator[Hit]:
+def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES, budget: Budget | None = None) -> Iterator[Hit]:
     """Every key in ``data``, plain or encoded, with its line, column and allow marker.
 
     A key is reported once per place: when a decoded view finds a key where the plain scan already
@@ -52,22 +78,40 @@ def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES) -> Iterator[Hi
     if has_wvz:
         for m in detect.find_keys(data, rules):
             found[m.start] = (m.key, m.end, "plain", None, None)
-    for e in decode.encoded_keys(data, rules, has_wvz, needles):
+    nested: dict[tuple[int, str], tuple[str, int, str, int | None, int | None]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}  # where each nested key was found already
+    for e in decode.encoded_keys(data, rules, has_wvz, needles, budget):
+        if ">" in e.encoding:
+            # A nested layer (a decoded blob) can hold many keys at one offset; one key found through
+            # two overlapping windows of the same blob is one finding.
+            seen = spans.setdefault(e.key, [])
+            if any(a < e.end and e.start < b for a, b in seen):
+                continue
+            seen.append((e.start, e.end))
+            nested[(e.start, e.key)] = (e.key, e.end, e.encoding, e.line, e.column)
+            continue
         prev = found.get(e.start)
         if prev is None or (e.key != prev[0] and e.key.startswith(prev[0])):
             found[e.start] = (e.key, e.end, e.encoding, e.line, e.column)
+    entries = [(start, v) for start, v in found.items()]
+    entries += [(start, v) for (start, _), v in nested.items()]
+    entries.sort(key=lambda sv: (sv[0], sv[1][0]))
     where = Locator(data, ALLOW_MARKER)
-    for start in sorted(found):
-        key, end, encoding, line, col = found[start]
+    for start, (key, end, encoding, line, col) in entries:
         at_line, at_col, allowed = where.at(start)
         if line is None or col is None:
             line, col = at_line, at_col
         yield Hit(key, start, end, encoding, line, col, allowed)
 
 
-def expand(chunk: Chunk, result: ScanResult, limits: ArchiveLimits = detect.DEFAULT_RULES.archives) -> Iterator[Chunk]:
+def expand(
+    chunk: Chunk,
+    result: ScanResult,
+    limits: ArchiveLimits = detect.DEFAULT_RULES.archives,
+    budget: Budget | None = None,
+) -> Iterator[Chunk]:
     """The chunk and, when it is an archive or database, its members (members first)."""
-    return archives.expand(chunk, result, limits)
+    return archives.expand(chunk, result, limits, budget)
 
 
 @dataclass
@@ -80,16 +124,24 @@ class Scanner:
         self._seen: set[tuple[object, ...]] = set()
 
     def findings_in(
-        self, chunk: Chunk, hidden: Set[str] = frozenset(), keys: set[str] | None = None
+        self,
+        chunk: Chunk,
+        hidden: Set[str] = frozenset(),
+        keys: set[str] | None = None,
+        budget: Budget | None = None,
     ) -> Iterator[Finding]:
         """Findings in one chunk; ``hidden`` keys are not reported, ``keys`` collects every key seen."""
-        for hit in hits(chunk.data, self.rules):
+        per_key: dict[str, int] = {}
+        for hit in hits(chunk.data, self.rules, budget):
             if keys is not None:
                 keys.add(hit.key)
             if hidden and any(hit.key.startswith(k) for k in hidden):
                 continue  # found in a member; in raw SQLite pages it may be glued to the next cell
             if hit.allowed and self.inline_allow:
                 self.result.suppressed["inline allow"] += 1
+                continue
+            seen = per_key[hit.key] = per_key.get(hit.key, 0) + 1
+            if seen > MAX_LOCATIONS_PER_KEY:
                 continue
             yield Finding(
                 secret=hit.key,
@@ -99,7 +151,17 @@ class Scanner:
                 column=hit.column,
                 encoding=hit.encoding,
                 extra=dict(chunk.origin.fields()),
+                context=context_line(chunk.data, hit.start, hit.end),
             )
+        for key, n in per_key.items():
+            if n > MAX_LOCATIONS_PER_KEY:
+                more = n - MAX_LOCATIONS_PER_KEY
+                self.result.skipped[SKIP_LOCATIONS] += more
+                where = chunk.path or chunk.origin.where or "<stdin>"
+                self.result.notes.append(
+                    f"{scrub(where)}: {redact(key)} found {n} times; the first {MAX_LOCATIONS_PER_KEY} locations "
+                    f"are listed, {more} more are not (the key is reported all the same)"
+                )
 
     def add(self, f: Finding) -> None:
         ident = f.identity()
@@ -122,15 +184,16 @@ class Scanner:
         as they are, so every key in them would otherwise be reported twice.
         """
         result = self.result if result is None else result
+        budget = Budget(self.rules.archives, result)  # one per top-level input: members and decoded layers
         under: dict[int, set[str]] = {}
-        for chunk in expand(outer, result, self.rules.archives):
+        for chunk in expand(outer, result, self.rules.archives, budget):
             result.objects_scanned += 1
             result.bytes_scanned += len(chunk.data)
             own = chunk.archive_id
             hidden = under.get(own, set()) if own is not None else set()
             parents = chunk.archive_parents
             keys: set[str] = set()
-            yield from self.findings_in(chunk, hidden, keys if parents else None)
+            yield from self.findings_in(chunk, hidden, keys if parents else None, budget)
             for p in parents:
                 under.setdefault(p, set()).update(keys)
 

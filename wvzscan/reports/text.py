@@ -88,8 +88,12 @@ def render(result: ScanResult, ctx: ReportContext) -> str:
         out.append(head)
         out.append(f"  fingerprint {first.fingerprint}")
         out.append(f"  first seen  {_where(first)}")
+        if first.context:
+            out.append(f"              {printable(first.context)}")
         for f in fs[1:]:
             out.append(f"  also        {_where(f)}")
+            if f.context:
+                out.append(f"              {printable(f.context)}")
         rev = first.revocation
         if rev:
             line = f"  revocation  {_status(rev.get('result'))}"

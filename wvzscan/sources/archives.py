@@ -1,9 +1,12 @@
-"""Archives and databases opened in memory: zip (jar, whl, apk, docx...), tar (plain, gz, bz2, xz),
-single-file gzip, bz2 and xz, and SQLite databases (cell by cell).
+"""Archives and databases opened in memory: zip (jar, whl, apk, docx...), tar (plain, gz, bz2, xz, zstd;
+container images as ``docker save`` or OCI layout archives are tars of such tars), single-file gzip, bz2,
+xz, zstd and zlib streams (git loose objects), PDF ``FlateDecode`` streams, and SQLite databases (cell
+by cell). 7z is recognised and counted as not opened.
 
 Recognised by their magic bytes, never by their names. Nothing is extracted to disk: members are
 read into memory with bounded reads. Limits (config: archive_depth, archive_max_bytes,
-archive_max_ratio, archive_max_entries) stop bombs; what they skip is counted in ``skipped`` and
+archive_max_ratio, archive_max_entries) stop bombs, through one ``Budget`` per top-level input
+(wvzscan.budget) that the decoded views charge too; what they skip is counted in ``skipped`` and
 named in a note. Encrypted members cannot be read by anyone without the password: a counted skip.
 A corrupt archive or member is content that was not read: an error (exit 3 when nothing is found).
 
@@ -21,19 +24,35 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from wvzscan.budget import (
+    RATIO_FLOOR,
+    SKIP_BYTES,
+    SKIP_DEPTH,
+    SKIP_ENTRIES,
+    SKIP_RATIO,
+    Budget,
+    OverLimit,
+)
 from wvzscan.config import ArchiveLimits
 from wvzscan.finding import ScanResult
 from wvzscan.sources import Chunk
 
+__all__ = ["RATIO_FLOOR", "SKIP_BYTES", "SKIP_DEPTH", "SKIP_ENTRIES", "SKIP_RATIO", "expand", "kind"]
+
 READ_BLOCK = 1024 * 1024
-RATIO_FLOOR = 1024 * 1024  # below this many bytes out, no ratio is a bomb worth stopping
 MIN_CELL = 20  # the shortest a key can be: shorter cells cannot hold one in any encoding
 
 SKIP_ENCRYPTED = "encrypted archive member"
-SKIP_BYTES = "archive content over archive_max_bytes"
-SKIP_RATIO = "archive member over archive_max_ratio"
-SKIP_ENTRIES = "archive entries over archive_max_entries"
-SKIP_DEPTH = "archive nested deeper than archive_depth"
+SKIP_7Z = "7z archive not opened (no reader)"
+SKIP_GENERATED = "database value over the budget"
+
+STREAMS = ("gzip", "bz2", "xz", "zstd", "zlib")  # single compressed streams
+_ZLIB_FIRST = frozenset(b"\x08\x18\x28\x38\x48\x58\x68\x78")
+
+
+def _is_zlib(head: bytes) -> bool:
+    """A zlib header: deflate, a window of at most 32 KiB, no preset dictionary, its check bits."""
+    return len(head) >= 2 and head[0] in _ZLIB_FIRST and (head[0] << 8 | head[1]) % 31 == 0 and not head[1] & 0x20
 
 
 def kind(data: bytes) -> str | None:
@@ -47,10 +66,18 @@ def kind(data: bytes) -> str | None:
         return "bz2"
     if head[:6] == b"\xfd7zXZ\x00":
         return "xz"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    if head[:6] == b"7z\xbc\xaf\x27\x1c":
+        return "7z"
+    if head[:5] == b"%PDF-":
+        return "pdf"
     if head == b"SQLite format 3\x00":
         return "sqlite"
     if data[257:262] == b"ustar":
         return "tar"
+    if _is_zlib(head) and head[0] == 0x78:  # 0x78: a 32 KiB window, what every writer uses
+        return "zlib"
     return None
 
 
@@ -58,19 +85,14 @@ class _Unreadable(Exception):
     """Corrupt or unsupported content: an error."""
 
 
-class _OverLimit(Exception):
-    """A limit the user set stopped the read: a counted skip (``reason`` is the skip's name)."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
+_OverLimit = OverLimit
 
 
 @dataclass
 class _Walk:
     result: ScanResult
     limits: ArchiveLimits
-    budget: int  # uncompressed bytes still allowed for this outer chunk
+    budget: Budget  # the top-level input's, shared with the decoded views
     next_id: int = 0
 
     def skip(self, reason: str, where: str, detail: str) -> None:
@@ -78,17 +100,27 @@ class _Walk:
         self.result.notes.append(f"{where}: {detail}")
 
 
-def expand(chunk: Chunk, result: ScanResult, limits: ArchiveLimits) -> Iterator[Chunk]:
+def expand(chunk: Chunk, result: ScanResult, limits: ArchiveLimits, budget: Budget | None = None) -> Iterator[Chunk]:
     """Every member inside ``chunk`` (nested first), then ``chunk`` itself.
 
     Members come before their container so the scanner knows which keys the members held when it
-    scans the container's raw bytes (see ``Scanner.scan``).
+    scans the container's raw bytes (see ``Scanner.scan``). ``budget``: the top-level input's (a new
+    one when not given).
     """
     if limits.depth > 0 and kind(chunk.data) is not None:
-        walk = _Walk(result, limits, limits.max_bytes)
+        walk = _Walk(result, limits, budget if budget is not None else Budget(limits, result))
         yield from _open(chunk, walk, 1, ())
     else:
         yield chunk
+
+
+def decompress(what: str, data: bytes, budget: Budget) -> bytes:
+    """A whole compressed stream (``STREAMS``) within ``budget``; raises ``OverLimit`` or ValueError."""
+    walk = _Walk(budget.result, budget.limits, budget)
+    try:
+        return _decompress(what, data, walk)
+    except _Unreadable as e:
+        raise ValueError(str(e)) from None
 
 
 def _where(chunk: Chunk) -> str:
@@ -122,9 +154,21 @@ def _open(chunk: Chunk, walk: _Walk, depth: int, parents: tuple[int, ...]) -> It
             yield from _tar_members(chunk, chunk.data, walk, depth, inner)
         elif what == "sqlite":
             yield from _sqlite_members(chunk, walk, depth, inner)
+        elif what == "pdf":
+            members.extend(_pdf_streams(chunk, walk))
+        elif what == "7z":
+            walk.skip(SKIP_7Z, _where(chunk), "7z archive not opened: wvzscan has no 7z reader (scanned as raw bytes)")
         else:
-            data = _decompress(what, chunk.data, walk)
-            if kind(data) == "tar":
+            try:
+                data = _decompress(what, chunk.data, walk)
+            except _Unreadable:
+                if what == "zlib" and not _inflates(chunk.data):
+                    data = None  # two bytes that only look like a zlib header: content like any other
+                else:
+                    raise
+            if data is None:
+                pass
+            elif kind(data) == "tar":
                 yield from _tar_members(chunk, data, walk, depth, inner)
             else:
                 members.append((_inner_name(chunk, what), data))
@@ -152,7 +196,9 @@ def _inner_name(chunk: Chunk, what: str) -> str:
             if name:
                 return name.replace("\\", "/").rsplit("/", 1)[-1]
     base = os.path.basename(chunk.path or "") or "content"
-    for suffix in (".gz", ".bz2", ".xz", ".gzip", ".z"):
+    if what == "zlib":
+        return "inflated"  # a git loose object or a raw zlib stream: no name of its own
+    for suffix in (".gz", ".bz2", ".xz", ".zst", ".zstd", ".gzip", ".z"):
         if base.lower().endswith(suffix) and len(base) > len(suffix):
             return base[: -len(suffix)]
     return base
@@ -161,11 +207,53 @@ def _inner_name(chunk: Chunk, what: str) -> str:
 # --- compressed streams --------------------------------------------------------------------------
 
 
+def _inflates(data: bytes) -> bool:
+    """Whether the first bytes of ``data`` inflate at all (a real zlib stream, maybe corrupt later)."""
+    import zlib
+
+    try:
+        return bool(zlib.decompressobj().decompress(data[:4096], 64))
+    except zlib.error:
+        return False
+
+
+class _Zstd:
+    """zstd through the ``zstandard`` package, with the interface of the stdlib decompressors."""
+
+    def __init__(self) -> None:
+        import zstandard
+
+        self._d = zstandard.ZstdDecompressor().decompressobj()
+        self.unused_data = b""
+        self.unconsumed_tail = b""
+        self.needs_input = True
+
+    @property
+    def eof(self) -> bool:
+        return bool(self._d.eof)
+
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        import zstandard
+
+        try:
+            out: bytes = self._d.decompress(data)
+        except zstandard.ZstdError as e:
+            raise ValueError(str(e)) from None
+        self.unused_data = self._d.unused_data
+        return out
+
+
 def _decompressor(what: str) -> Any:
     if what == "gzip":
         import zlib
 
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if what == "zlib":
+        import zlib
+
+        return zlib.decompressobj()
+    if what == "zstd":
+        return _Zstd()
     if what == "bz2":
         import bz2
 
@@ -176,10 +264,7 @@ def _decompressor(what: str) -> Any:
 
 
 def _check(out: int, consumed: int, walk: _Walk, what: str) -> None:
-    if out > walk.budget:
-        raise _OverLimit(SKIP_BYTES, f"{what} holds more than archive_max_bytes ({walk.limits.max_bytes} bytes)")
-    if out > RATIO_FLOOR and out > walk.limits.max_ratio * max(consumed, 1):
-        raise _OverLimit(SKIP_RATIO, f"{what} expands more than archive_max_ratio ({walk.limits.max_ratio}x): not read")
+    walk.budget.check(out, consumed, what)
 
 
 def _decompress(what: str, data: bytes, walk: _Walk) -> bytes:
@@ -194,7 +279,7 @@ def _decompress(what: str, data: bytes, walk: _Walk) -> bytes:
         pending = data[pos:]
         try:
             while True:
-                if what == "gzip":
+                if what in ("gzip", "zlib"):
                     piece = d.decompress(pending, READ_BLOCK)
                     pending = d.unconsumed_tail
                 else:
@@ -205,7 +290,7 @@ def _decompress(what: str, data: bytes, walk: _Walk) -> bytes:
                 _check(total, len(data) - len(pending), walk, what)
                 if d.eof:
                     break
-                if not piece and not pending and (what == "gzip" or d.needs_input):
+                if not piece and not pending and (what in ("gzip", "zlib", "zstd") or d.needs_input):
                     raise _Unreadable("truncated stream (unexpected end of data)")
         except (zlib.error, OSError, EOFError, ValueError) as e:
             raise _Unreadable(str(e) or type(e).__name__) from None
@@ -214,8 +299,55 @@ def _decompress(what: str, data: bytes, walk: _Walk) -> bytes:
             pos = len(data) - len(rest)
             continue
         break
-    walk.budget -= total
+    walk.budget.charge(total, len(data), what)
     return b"".join(out)
+
+
+# --- PDF -------------------------------------------------------------------------------------------
+
+
+def _pdf_streams(chunk: Chunk, walk: _Walk) -> list[tuple[str, bytes]]:
+    """Every ``FlateDecode`` stream of a PDF, inflated (the page content, embedded files, metadata).
+
+    Streams with other filters (images, LZW, ASCII85) are left as they are: the raw bytes are scanned.
+    A stream that does not inflate is an error (content that was not read)."""
+    import re
+    import zlib
+
+    data = chunk.data
+    out: list[tuple[str, bytes]] = []
+    n = 0
+    for m in re.finditer(rb"(?<!end)stream\r?\n", data):
+        obj = data.rfind(b" obj", max(0, m.start() - 4096), m.start())  # this stream's own dictionary
+        dict_start = data.find(b"<<", obj if obj != -1 else max(0, m.start() - 4096), m.start())
+        if dict_start == -1 or b"/FlateDecode" not in data[dict_start : m.start()]:
+            continue
+        if not walk.budget.entry():
+            walk.skip(SKIP_ENTRIES, _where(chunk), f"streams after the first {n} not read (archive_max_entries)")
+            break
+        n += 1
+        d = zlib.decompressobj()
+        pieces: list[bytes] = []
+        total = 0
+        pending = data[m.end() :]
+        try:
+            while not d.eof:
+                piece = d.decompress(pending, READ_BLOCK)
+                pending = d.unconsumed_tail
+                if not piece and not pending:
+                    break
+                pieces.append(piece)
+                total += len(piece)
+                walk.budget.check(total, m.end() - m.start() + total // walk.limits.max_ratio, "PDF stream")
+        except zlib.error as e:
+            walk.result.error(f"{_where(chunk)}!stream{n}", f"cannot inflate PDF stream: {e}")
+            continue
+        except OverLimit as e:
+            walk.skip(e.reason, f"{_where(chunk)}!stream{n}", str(e))
+            continue
+        walk.budget.produced += total
+        out.append((f"stream{n}", b"".join(pieces)))
+    return out
 
 
 # --- zip -----------------------------------------------------------------------------------------
@@ -231,11 +363,13 @@ def _zip_members(chunk: Chunk, walk: _Walk, depth: int, inner: tuple[int, ...]) 
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as e:
         raise _Unreadable(str(e) or type(e).__name__) from None
     where = _where(chunk)
-    limit = walk.limits.max_entries
-    if len(infos) > limit:
-        walk.skip(SKIP_ENTRIES, where, f"only the first {limit} of {len(infos)} entries read (archive_max_entries)")
-        infos = infos[:limit]
-    for info in infos:
+    for n, info in enumerate(infos):
+        if not walk.budget.entry():
+            limit = walk.limits.max_entries
+            walk.skip(
+                SKIP_ENTRIES, where, f"only the first {n} of {len(infos)} entries read (archive_max_entries: {limit})"
+            )
+            break
         name = f"{where}!{info.filename}"
         if info.flag_bits & 0x1:
             walk.skip(SKIP_ENCRYPTED, name, "encrypted: not read")
@@ -253,7 +387,7 @@ def _zip_members(chunk: Chunk, walk: _Walk, depth: int, inner: tuple[int, ...]) 
 
 def _read_member(zf: Any, info: Any, walk: _Walk) -> bytes:
     what = "member"
-    if info.file_size > walk.budget:
+    if info.file_size > walk.budget.bytes_left:
         raise _OverLimit(SKIP_BYTES, f"{what} holds more than archive_max_bytes ({walk.limits.max_bytes} bytes)")
     out: list[bytes] = []
     total = 0
@@ -265,7 +399,7 @@ def _read_member(zf: Any, info: Any, walk: _Walk) -> bytes:
             out.append(piece)
             total += len(piece)
             _check(total, info.compress_size, walk, what)
-    walk.budget -= total
+    walk.budget.charge(total, info.compress_size, what)
     return b"".join(out)
 
 
@@ -291,13 +425,12 @@ def _tar_members(chunk: Chunk, data: bytes, walk: _Walk, depth: int, inner: tupl
         if not info.isreg():
             continue
         count += 1
-        if count > walk.limits.max_entries:
-            walk.skip(SKIP_ENTRIES, where, f"entries after the first {walk.limits.max_entries} not read")
+        if not walk.budget.entry():
+            walk.skip(SKIP_ENTRIES, where, f"entries after the first {count - 1} not read (archive_max_entries)")
             break
         name = f"{where}!{info.name}"
-        if info.size > walk.budget:
-            walk.skip(SKIP_BYTES, name, f"member holds more than archive_max_bytes ({walk.limits.max_bytes} bytes)")
-            continue
+        # A tar member is a slice of bytes already read or already charged (the decompressed stream of a
+        # tar.gz): it is not charged again.
         try:
             f = tf.extractfile(info)
             content = f.read() if f is not None else b""
@@ -307,7 +440,6 @@ def _tar_members(chunk: Chunk, data: bytes, walk: _Walk, depth: int, inner: tupl
         if len(content) != info.size:
             walk.result.error(name, "cannot read tar member: truncated")
             continue
-        walk.budget -= len(content)
         yield from _open(_member(chunk, info.name, content, inner), walk, depth + 1, inner)
 
 
@@ -334,32 +466,102 @@ def _sqlite_members(chunk: Chunk, walk: _Walk, depth: int, inner: tuple[int, ...
             ).fetchall()
         except sqlite3.Error as e:
             raise _Unreadable(str(e)) from None
-        rows = 0
+        if hasattr(conn, "setlimit"):
+            # No value SQLite computes (a generated column of `zeroblob(n)`) may grow past what the
+            # budget has left: a bigger one is an error of that table's read, counted as a skip.
+            conn.setlimit(
+                getattr(sqlite3, "SQLITE_LIMIT_LENGTH", 0), max(MIN_CELL, min(walk.budget.bytes_left, 1 << 30))
+            )
         for (raw_name,) in tables:
             table = raw_name.decode("utf-8", "replace") if isinstance(raw_name, bytes) else str(raw_name)
-            quoted = '"' + table.replace('"', '""') + '"'
+            quoted = _quote(table)
             try:
-                try:
-                    cur = conn.execute(f"SELECT rowid, * FROM {quoted}")
-                    numbered = False
-                except sqlite3.OperationalError:  # WITHOUT ROWID tables: rows are numbered from 1
-                    cur = conn.execute(f"SELECT * FROM {quoted}")
-                    numbered = True
-                cols = [d[0] for d in cur.description][0 if numbered else 1 :]
-                for n, row in enumerate(cur, 1):
-                    rows += 1
-                    if rows > walk.limits.max_entries:
-                        walk.skip(SKIP_ENTRIES, where, f"rows after the first {walk.limits.max_entries} not read")
-                        return
-                    rowid = n if numbered else row[0]
-                    for col, value in zip(cols, row if numbered else row[1:], strict=True):
+                names = [r[1] for r in conn.execute(f"PRAGMA table_xinfo({quoted})").fetchall()]
+                cols = [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in names]
+
+                def members(which: list[str], table: str = table, quoted: str = quoted) -> Iterator[Chunk]:
+                    cells = _first_rows(_table_cells(conn, quoted, which, walk.budget.bytes_left), walk)
+                    for rowid, col, value, size in cells:
+                        if value is None and size is not None and size > 0:
+                            detail = "value over archive_max_bytes: not read"
+                            walk.skip(SKIP_GENERATED, f"{where}!{table}/{rowid}/{col}", detail)
+                            continue
                         if isinstance(value, bytes) and len(value) >= MIN_CELL:
-                            member = _member(chunk, f"{table}/{rowid}/{col}", value, inner)
+                            # charged as it is read: a table is never held whole in memory
+                            walk.budget.charge(len(value), len(chunk.data), "database")
+                            yield _member(chunk, f"{table}/{rowid}/{col}", value, inner)
+
+                try:
+                    try:
+                        for member in members(cols):
                             yield from _open(member, walk, depth + 1, inner)
+                    except sqlite3.Error as e:
+                        if "too big" not in str(e):
+                            raise
+                        # One computed value past SQLITE_LIMIT_LENGTH stops the whole statement: read
+                        # the table again column by column, so only that column is skipped (counted).
+                        # Cells already reported are reported once (the scanner de-duplicates).
+                        for c in cols:
+                            try:
+                                for member in members([c]):
+                                    yield from _open(member, walk, depth + 1, inner)
+                            except sqlite3.Error as e2:
+                                if "too big" not in str(e2):
+                                    raise
+                                detail = "a value over archive_max_bytes: not read"
+                                walk.skip(SKIP_GENERATED, f"{where}!{table}/{c}", detail)
+                except OverLimit as e:
+                    walk.skip(e.reason, where, f"{e} (cells after table {table} not read)")
+                    return
+            except sqlite3.DataError as e:  # a computed value past SQLITE_LIMIT_LENGTH
+                walk.skip(SKIP_GENERATED, f"{where}!{table}", f"a value over archive_max_bytes: table not read ({e})")
             except sqlite3.Error as e:
-                walk.result.error(f"{where}!{table}", f"cannot read SQLite table: {e}")
+                if "too big" in str(e):
+                    walk.skip(
+                        SKIP_GENERATED, f"{where}!{table}", f"a value over archive_max_bytes: table not read ({e})"
+                    )
+                else:
+                    walk.result.error(f"{where}!{table}", f"cannot read SQLite table: {e}")
     finally:
         conn.close()
+
+
+def _table_cells(conn: Any, quoted: str, cols: list[str], limit: int) -> Iterator[tuple[Any, str, Any, Any]]:
+    """(rowid, column, value, size in bytes) of every cell; a value bigger than ``limit`` comes as None
+    with its size (it is never fetched). Rows of a WITHOUT ROWID table are numbered from 1."""
+    import sqlite3
+
+    picks = ", ".join(
+        f"CASE WHEN length(CAST({_quote(c)} AS BLOB)) > ?1 THEN NULL ELSE {_quote(c)} END, "
+        f"length(CAST({_quote(c)} AS BLOB))"
+        for c in cols
+    )
+    try:
+        cur = conn.execute(f"SELECT rowid, {picks} FROM {quoted}", (limit,))
+        numbered = False
+    except sqlite3.OperationalError:  # WITHOUT ROWID tables
+        cur = conn.execute(f"SELECT 0, {picks} FROM {quoted}", (limit,))
+        numbered = True
+    for n, row in enumerate(cur, 1):
+        rowid = n if numbered else row[0]
+        for i, col in enumerate(cols):
+            yield rowid, col, row[1 + 2 * i], row[2 + 2 * i]
+
+
+def _first_rows(cells: Iterator[tuple[Any, str, Any, Any]], walk: _Walk) -> Iterator[tuple[Any, str, Any, Any]]:
+    """The cells of the rows the entries budget allows (rows count as entries)."""
+    last = None
+    for cell in cells:
+        if cell[0] != last:
+            last = cell[0]
+            if not walk.budget.entry():
+                walk.skip(SKIP_ENTRIES, "database", f"rows after the first {walk.limits.max_entries} not read")
+                return
+        yield cell
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _sqlite_open(data: bytes) -> Any:
