@@ -23,6 +23,8 @@ _API = frozenset(
         "scan_commits",
         "scan_index",
         "scan_push",
+        "verify",
+        "revoke",
     }
 )
 

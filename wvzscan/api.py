@@ -13,8 +13,8 @@ whose ``exit_code()`` is the command line's exit code for it. The CLI is a thin 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import BinaryIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, BinaryIO
 
 from wvzscan.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_USAGE, WvzscanError
 from wvzscan.finding import Finding, ScanError, ScanResult
@@ -34,6 +34,9 @@ from wvzscan.sources.git.source import (
     open_repository,
 )
 from wvzscan.sources.paths import PathsSource
+
+if TYPE_CHECKING:  # httpx and the API client load only when verify or revoke runs
+    from wvzscan.response import ResponseOutcome
 
 DEFAULTS = ScanOptions()
 
@@ -113,6 +116,56 @@ def scan_push(
     return run(src, options)
 
 
+def _no_terminal(question: str) -> bool | None:
+    return None  # nobody to ask: a revocation needs yes=True (or a confirm callback)
+
+
+def _silent(message: str) -> None:
+    pass
+
+
+def verify(
+    result: ScanResult,
+    *,
+    api_url: str | None = None,
+    ca_bundle: str | None = None,
+    admin_key: str | None = None,
+) -> ResponseOutcome:
+    """Ask the Weavz API about every unique key of ``result`` (one request set per key, never per
+    finding). Each finding gets ``status`` (live, invalid, unknown), ``status_reason`` and ``scope``;
+    a key whose status could not be told is an error of ``result`` (the scan is then incomplete).
+    ``admin_key``: an org-wide key (``response.admin_key_from_env()`` reads WEAVZ_API_KEY), which
+    finds the id of a workspace-scoped key."""
+    from wvzscan.response import ResponseOptions, respond
+
+    opts = ResponseOptions(api_url=api_url, ca_bundle=ca_bundle)
+    return respond(result, opts, admin_key=admin_key, confirm=_no_terminal, say=_silent)
+
+
+def revoke(
+    result: ScanResult,
+    *,
+    audit_log: str | None = None,
+    dry_run: bool = False,
+    yes: bool = False,
+    confirm: Callable[[str], bool | None] = _no_terminal,
+    say: Callable[[str], None] = _silent,
+    api_url: str | None = None,
+    ca_bundle: str | None = None,
+    admin_key: str | None = None,
+) -> ResponseOutcome:
+    """Verify, then revoke every key the API confirmed live and whose id resolved without ambiguity,
+    each step written to ``audit_log`` before and after the call. Nothing is revoked unless ``yes`` or
+    ``confirm(question)`` says so; ``dry_run`` only plans. Each finding gets ``revocation``;
+    ``outcome.exit_code`` is 2 when a revocation was asked for and did not happen."""
+    from wvzscan.response import ResponseOptions, respond
+
+    opts = ResponseOptions(
+        revoke=True, dry_run=dry_run, yes=yes, api_url=api_url, ca_bundle=ca_bundle, audit_log=audit_log
+    )
+    return respond(result, opts, admin_key=admin_key, confirm=confirm, say=say)
+
+
 __all__ = [
     "DEFAULTS",
     "EXIT_CLEAN",
@@ -132,6 +185,8 @@ __all__ = [
     "scan_paths",
     "scan_push",
     "scan_repository",
+    "verify",
+    "revoke",
     "is_url",
     "open_repository",
 ]
