@@ -62,8 +62,15 @@ def _parse_report(ctx: click.Context, param: click.Parameter, values: tuple[str,
     return values
 
 
-_SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
-    click.option(
+_Spec = tuple[tuple[str, ...], dict[str, Any]]
+
+
+def _opt(*decls: str, **attrs: Any) -> _Spec:
+    return decls, attrs
+
+
+_SCAN_OPTIONS: list[_Spec] = [
+    _opt(
         "--format",
         "format_",
         type=click.Choice(SCAN_FORMATS),
@@ -71,8 +78,8 @@ _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         show_default=True,
         help="Report format on stdout (or in --output).",
     ),
-    click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE (created 0600)."),
-    click.option(
+    _opt("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE (created 0600)."),
+    _opt(
         "--report",
         "reports",
         multiple=True,
@@ -80,40 +87,66 @@ _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         metavar="FORMAT:FILE",
         help="Also write a report in FORMAT to FILE; repeatable.",
     ),
-    click.option("--verify", is_flag=True, help="Check every unique key against the Weavz API."),
-    click.option("--revoke", is_flag=True, help="Revoke keys that verification confirmed live (implies --verify)."),
-    click.option("--dry-run", is_flag=True, help="With --revoke: print the plan, change nothing."),
-    click.option("--yes", is_flag=True, help="Do not ask for confirmation before revoking."),
-    click.option(
+    _opt("--verify", is_flag=True, help="Check every unique key against the Weavz API."),
+    _opt("--revoke", is_flag=True, help="Revoke keys that verification confirmed live (implies --verify)."),
+    _opt("--dry-run", is_flag=True, help="With --revoke: print the plan, change nothing."),
+    _opt("--yes", is_flag=True, help="Do not ask for confirmation before revoking."),
+    _opt(
         "--fail-on",
         type=click.Choice(FAIL_ON),
         default="any",
         show_default=True,
         help="Which findings make the exit code 1 (live: live or not proven dead).",
     ),
-    click.option("--baseline", type=click.Path(dir_okay=False), help="Hide findings whose fingerprint is in FILE."),
-    click.option("--no-inline-allow", is_flag=True, help="Ignore `wvzscan:allow` comments."),
-    click.option("--allow-incomplete", is_flag=True, help="Exit 0 instead of 3 when part of the input was unreadable."),
-    click.option(
+    _opt("--baseline", type=click.Path(dir_okay=False), help="Hide findings whose fingerprint is in FILE."),
+    _opt("--no-inline-allow", is_flag=True, help="Ignore `wvzscan:allow` comments."),
+    _opt("--allow-incomplete", is_flag=True, help="Exit 0 instead of 3 when part of the input was unreadable."),
+    _opt(
         "--config",
         type=click.Path(dir_okay=False),
         help="Config file (default: .wvzscan.toml or pyproject.toml).",
     ),
-    click.option("--show-secrets", is_flag=True, help="Print full keys (default: redacted everywhere)."),
-    click.option(
-        "--audit-log", type=click.Path(dir_okay=False), help="Append every revocation as a JSON line to FILE."
-    ),
-    click.option("--api-url", help="Weavz API base URL (default $WEAVZ_API_URL, else https://api.weavz.io)."),
-    click.option("--ca-bundle", type=click.Path(dir_okay=False), help="CA bundle for the Weavz API's TLS."),
-    click.option("-q", "--quiet", "--no-progress", "quiet", is_flag=True, help="No progress on stderr."),
-    click.option("--include-examples", is_flag=True, help="Also report Weavz's documentation example keys."),
-    click.option("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB; repeatable."),
-    click.option("--max-file-size", type=int, metavar="BYTES", help="Skip files larger than this (default 100 MB)."),
+    _opt("--show-secrets", is_flag=True, help="Print full keys (default: redacted everywhere)."),
+    _opt("--audit-log", type=click.Path(dir_okay=False), help="Append every revocation as a JSON line to FILE."),
+    _opt("--api-url", help="Weavz API base URL (default $WEAVZ_API_URL, else https://api.weavz.io)."),
+    _opt("--ca-bundle", type=click.Path(dir_okay=False), help="CA bundle for the Weavz API's TLS."),
+    _opt("-q", "--quiet", "--no-progress", "quiet", is_flag=True, help="No progress on stderr."),
+    _opt("--include-examples", is_flag=True, help="Also report Weavz's documentation example keys."),
+    _opt("--exclude", multiple=True, metavar="GLOB", help="Skip paths matching GLOB; repeatable."),
+    _opt("--max-file-size", type=int, metavar="BYTES", help="Skip files larger than this (default 100 MB)."),
 ]
 
 
 def scan_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Add every scan option and hand the command one ``CliOptions`` as ``opts``."""
+    return _with_options(f, hidden=frozenset())
+
+
+# What `wvzscan baseline` does not use: still parsed (and refused with a clear line), not in its help.
+BASELINE_HIDES = frozenset(
+    {
+        "--format",
+        "--report",
+        "--verify",
+        "--revoke",
+        "--dry-run",
+        "--yes",
+        "--fail-on",
+        "--baseline",
+        "--show-secrets",
+        "--audit-log",
+        "--api-url",
+        "--ca-bundle",
+    }
+)
+
+
+def baseline_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The scan options a baseline uses, in its help; the others hidden (``BASELINE_HIDES``)."""
+    return _with_options(f, hidden=BASELINE_HIDES)
+
+
+def _with_options(f: Callable[..., Any], hidden: frozenset[str]) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -133,8 +166,9 @@ def scan_options(f: Callable[..., Any]) -> Callable[..., Any]:
             raise WvzscanError("--dry-run only goes with --revoke")
         return f(*args, opts=opts, **kwargs)
 
-    for opt in reversed(_SCAN_OPTIONS):
-        wrapper = opt(wrapper)
+    for decls, attrs in reversed(_SCAN_OPTIONS):
+        long = next(d for d in decls if d.startswith("--"))
+        wrapper = click.option(*decls, **attrs, hidden=long in hidden)(wrapper)
     return wrapper
 
 

@@ -10,7 +10,16 @@ from typing import BinaryIO
 import click
 
 from wvzscan import api
-from wvzscan.commands.common import SCAN_RAN, CliOptions, finish, say, scan_options, summarize_incomplete, write
+from wvzscan.commands.common import (
+    SCAN_RAN,
+    CliOptions,
+    baseline_options,
+    finish,
+    say,
+    scan_options,
+    summarize_incomplete,
+    write,
+)
 from wvzscan.errors import EXIT_INCOMPLETE, WvzscanError
 from wvzscan.finding import ScanResult
 
@@ -40,7 +49,7 @@ def stdin() -> BinaryIO | None:
     is_flag=True,
     help="Baseline a repository's whole history (PATH or URL, default .), as `wvzscan repo` scans it.",
 )
-@scan_options
+@baseline_options
 def baseline_cmd(paths: tuple[str, ...], history: bool, opts: CliOptions) -> int:
     """Write a baseline of the current findings (fingerprints, never secrets).
 
@@ -57,6 +66,12 @@ def baseline_cmd(paths: tuple[str, ...], history: bool, opts: CliOptions) -> int
             ("--revoke", opts.revoke),
             ("--audit-log", opts.audit_log is not None),
             ("--show-secrets", opts.show_secrets),
+            ("--baseline", opts.scan.baseline is not None),
+            ("--dry-run", opts.dry_run),
+            ("--yes", opts.yes),
+            ("--api-url", opts.api_url is not None),
+            ("--ca-bundle", opts.ca_bundle is not None),
+            ("--fail-on", opts.fail_on != "any"),
         )
         if used
     ]
