@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from wvzscan.output.redact import REDACT_KEEP, redact, scrub
 from wvzscan.output.terminal import fix_surrogates
 
-__all__ = ["REDACT_KEEP", "Finding", "Locator", "ScanError", "ScanResult", "fingerprint", "redact"]
+# A finding's status: unverified until the Weavz API is asked (interface.md, JSON `status`).
+KeyStatus = Literal["unverified", "live", "invalid", "unknown"]
+
+__all__ = ["KeyStatus", "REDACT_KEEP", "Finding", "Locator", "ScanError", "ScanResult", "fingerprint", "redact"]
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -91,7 +94,7 @@ class Finding:
     author: str | None = None
     email: str | None = None
     date: str | None = None
-    status: str = "unverified"
+    status: KeyStatus = "unverified"
     status_reason: str | None = None
     scope: str | None = None
     revocation: dict[str, Any] | None = None
@@ -124,7 +127,7 @@ class Finding:
 
     def state(self) -> str:
         """Status, scope, key name and revocation in a few words, for every report's message."""
-        parts = [self.status]
+        parts: list[str] = [self.status]
         if self.scope:
             parts.append("org-wide" if self.scope == "org" else f"{self.scope}-scoped")
         if self.extra.get("key_name"):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from wvzscan.errors import WvzscanError
-from wvzscan.finding import Finding, ScanError, ScanResult
+from wvzscan.finding import Finding, KeyStatus, ScanError, ScanResult
 
 MAX_REPORT_BYTES = 1 << 30
 
@@ -62,7 +62,7 @@ class ReportedFinding(Finding):
             author=_s(doc.get("author")),
             email=_s(doc.get("email")),
             date=_s(doc.get("date")),
-            status=str(doc.get("status") or "unverified"),
+            status=_status(doc.get("status")),
             status_reason=_s(doc.get("status_reason")),
             scope=_s(doc.get("scope")),
             revocation=doc.get("revocation") if isinstance(doc.get("revocation"), dict) else None,
@@ -84,6 +84,13 @@ class ReportedFinding(Finding):
     @property
     def redacted(self) -> str:
         return self._redacted
+
+
+def _status(value: object) -> KeyStatus:
+    """A shard report's status, one of the four the interface names (anything else: unknown)."""
+    if value in (None, "unverified"):
+        return "unverified"
+    return value if value in ("live", "invalid", "unknown") else "unknown"
 
 
 def _s(v: object) -> str | None:

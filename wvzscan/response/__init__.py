@@ -3,6 +3,7 @@ done (the file ``--audit-log`` names). Typed functions, no printing, no exiting:
 
 from __future__ import annotations
 
+from wvzscan.finding import KeyStatus
 from wvzscan.response.engine import (
     ResponseOptions,
     ResponseOutcome,
@@ -17,7 +18,7 @@ from wvzscan.response.engine import (
 from wvzscan.response.journal import Journal, open_journal_file
 from wvzscan.response.revoke import Leak, Outcome, Revocation, RevocationResult, Target
 from wvzscan.response.rotate import RotateOptions, create_key_file, parse_duration, rotate, rotated_name
-from wvzscan.response.verify import KeyStatus, Status, Verdict, verify_all
+from wvzscan.response.verify import Status, Verdict, verify_all
 
 __all__ = [
     "Journal",

@@ -24,7 +24,6 @@ from wvzscan.weavz import Answer, ApiKey, Client, Forbidden, KeyList, Scope, Tra
 PROBE = "/api/v1/workspaces"
 
 Status = Literal["live", "invalid", "unknown"]
-KeyStatus = Literal["live", "invalid", "unknown", "unverified"]  # a finding's status: unverified until checked
 
 
 @dataclass
