@@ -138,20 +138,33 @@ def test_completion_scripts_and_the_completion_itself() -> None:
 def test_progress_fits_the_terminal_and_shows_an_eta() -> None:
     for width in (20, 40, 80, 200):
         out = io.StringIO()
-        p = Progress(True, what="objects", stream=out, columns=lambda w=width: w)  # type: ignore[misc]
+        p = Progress(True, what="objects", stream=out, columns=width)
         p.total_count = 1_000_000
         p.total_bytes = 5_000_000_000
         p.start -= 10
         p._last -= 10
         p.tick(1_250_000_000, 250_000)
         drawn = out.getvalue()
-        assert drawn.startswith("\r") and drawn.endswith("\033[K")
-        line = drawn[1:-3]
-        assert 0 < len(line) < width, (width, line)
-        if width >= 80:
-            assert "250,000 of 1,000,000 objects" in line and "(25%)" in line and "30 s left" in line
+        assert drawn.startswith("\r") and "\n" not in drawn
+        line = drawn.rsplit("\r", 1)[-1]
+        assert 0 < len(line) <= width, (width, line)
+        if width >= 80:  # a quarter done in 10 s: 30 s left
+            assert "25%" in line and "1.25G/5.00G" in line and "<00:30" in line, line
+        if width >= 200:
+            assert "250,000 of 1,000,000 objects" in line, line
         p.done()
-        assert out.getvalue().endswith("\r\033[K")
+        assert out.getvalue().endswith("\r") and out.getvalue().rsplit("\r", 2)[-2].strip() == ""
+
+
+def test_progress_counts_objects_when_no_size_is_known() -> None:
+    out = io.StringIO()
+    p = Progress(True, what="objects", stream=out, columns=100)
+    p.total_count = 1000
+    p.start -= 10
+    p._last -= 10
+    p.tick(0, 250)
+    assert "250/1000" in out.getvalue() and "objects/s" in out.getvalue()
+    p.done()
 
 
 def test_progress_is_silent_when_disabled_or_quick() -> None:

@@ -1,35 +1,27 @@
 """Progress on stderr: only on a terminal, never with -q, never with a secret in it.
 
-One line, redrawn in place with a carriage return, always shorter than the terminal is wide (a line
-that wraps leaves stale copies above it on a narrow terminal), with totals and an estimate of the time
-left when the source knows its total, and erased when the scan is done. The terminal's width is read
-at each redraw, so a resized window is followed. No library: this module is imported by the
-pre-commit hook, where start-up time matters, and a line of text needs none.
+The bar is tqdm's: one line as wide as the terminal (followed when the window is resized, so a
+narrow terminal never gets wrapped, stale copies), totals, a rate and the time left when the source
+knows its total, and erased when the scan is done. tqdm is imported at the first draw, half a second
+into a scan: a quick run (every pre-commit hook) neither draws nor pays for the import.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
-from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if sys.version_info >= (3, 11):
+    from typing import Never
+else:  # Python 3.10
+    from typing import NoReturn as Never
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 FIRST_DRAW = 0.5  # seconds: quick scans (hooks) print nothing at all
 REDRAW = 0.2
-
-
-def terminal_columns() -> int:
-    return shutil.get_terminal_size(fallback=(80, 24)).columns
-
-
-def _duration(seconds: float) -> str:
-    s = int(seconds + 0.5)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 class Progress:
@@ -39,7 +31,7 @@ class Progress:
         what: str = "files",
         total_bytes: int | None = None,
         stream: TextIO | None = None,
-        columns: Callable[[], int] = terminal_columns,
+        columns: int | None = None,
     ) -> None:
         self.enabled = enabled
         self.what = what
@@ -49,9 +41,9 @@ class Progress:
         self.bytes = 0
         self.start = time.monotonic()
         self._last = self.start + FIRST_DRAW - REDRAW
-        self._drawn = False
         self._stream = stream
-        self._columns = columns
+        self._columns = columns  # fixed width (tests); None: the terminal's, read at each redraw
+        self._bar: tqdm[Never] | None = None
 
     @classmethod
     def for_terminal(cls, quiet: bool, what: str = "files") -> Progress:
@@ -65,50 +57,44 @@ class Progress:
         now = time.monotonic()
         if now - self._last >= REDRAW:
             self._last = now
-            self._drawn = True
-            self._write("\r" + self.line(now) + "\033[K")
+            self._draw()
 
-    def parts(self, now: float) -> list[str]:
-        """What the line says, most important first (the end is dropped on a narrow terminal)."""
-        elapsed = max(now - self.start, 1e-6)
-        mb = self.bytes / 1e6
-        counted = f"{self.count:,}"
-        if self.total_count:
-            counted += f" of {self.total_count:,}"
-        parts = [f"{counted} {self.what}"]
-        size = f"{mb:,.1f} MB"
-        if self.total_bytes:
-            size = f"{mb:,.1f} of {self.total_bytes / 1e6:,.1f} MB ({100 * self.bytes / self.total_bytes:.0f}%)"
-        parts.append(size)
-        eta = self.eta(elapsed)
-        if eta is not None:
-            parts.append(f"{_duration(eta)} left")
-        parts.append(f"{mb / elapsed:,.1f} MB/s")
-        return parts
+    def _make_bar(self) -> tqdm[Never]:
+        from tqdm import tqdm  # here: only a scan long enough to show progress pays for it
 
-    def eta(self, elapsed: float) -> float | None:
-        """Seconds left, from the share done so far; None without a total or before any progress."""
-        if self.total_bytes and self.bytes:
-            return max(elapsed * (self.total_bytes - self.bytes) / self.bytes, 0.0)
-        if self.total_count and self.count:
-            return max(elapsed * (self.total_count - self.count) / self.count, 0.0)
-        return None
+        by_bytes = self.total_bytes is not None or self.total_count is None
+        bar: tqdm[Never] = tqdm(
+            total=self.total_bytes if by_bytes else self.total_count,
+            unit="B" if by_bytes else f" {self.what}",
+            unit_scale=by_bytes,
+            unit_divisor=1000,
+            desc=None,
+            file=self._stream or sys.stderr,
+            leave=False,  # erased when done
+            dynamic_ncols=self._columns is None,
+            ncols=self._columns,
+            mininterval=REDRAW,
+            miniters=0,
+            smoothing=0.1,
+            delay=1e-3,  # no 0% flash when the bar is made: the first draw is the first refresh
+            ascii=None,
+        )
+        # The rate and the time left count from the scan's start, not from the first draw.
+        bar.start_t = time.time() - (time.monotonic() - self.start)
+        return bar
 
-    def line(self, now: float) -> str:
-        """The parts that fit in one line narrower than the terminal (the last column is left free:
-        some terminals wrap when it is written)."""
-        room = max(self._columns() - 1, 1)
-        parts = self.parts(now)
-        while len(parts) > 1 and len(", ".join(parts)) > room:
-            parts.pop()
-        return ", ".join(parts)[:room]
-
-    def _write(self, s: str) -> None:
-        stream = self._stream or sys.stderr
-        stream.write(s)
-        stream.flush()
+    def _draw(self) -> None:
+        if self._bar is None:
+            self._bar = self._make_bar()
+        bar = self._bar
+        by_bytes = bar.unit == "B"
+        bar.n = self.bytes if by_bytes else self.count
+        if by_bytes:
+            counted = f"{self.count:,}" + (f" of {self.total_count:,}" if self.total_count else "")
+            bar.set_postfix_str(f"{counted} {self.what}", refresh=False)
+        bar.refresh()
 
     def done(self) -> None:
-        if self.enabled and self._drawn:
-            self._write("\r\033[K")
-            self._drawn = False
+        if self._bar is not None:
+            self._bar.close()  # leave=False: the line is cleared
+            self._bar = None
