@@ -189,3 +189,14 @@ def test_format_github_also_writes_the_step_summary(tmp_path: Path) -> None:
     assert not (tmp_path / "other.md").exists()
     r = run_cli("dir", str(tmp_path / "a.env"), "--format", "github")  # no variable, no summary
     assert r.code == 1 and summary.read_text() == md
+
+
+def test_an_unreachable_api_is_named_as_the_cause(tmp_path: Path) -> None:
+    (tmp_path / "a.env").write_text(f"K={make_key()}\n")
+    # Port 9 (discard) on loopback: nothing listens there, the connection is refused at once.
+    r = run_cli("dir", ".", "--verify", "--api-url", "http://127.0.0.1:9", "-q", "--format", "json", cwd=tmp_path)
+    assert r.code == 1
+    lines = r.err.splitlines()
+    assert sum("cannot reach the Weavz API at http://127.0.0.1:9" in ln for ln in lines) == 1
+    assert "keys the Weavz API did not check" in lines[-1] and "re-run --verify" in lines[-1]
+    assert "unreadable files" not in r.err

@@ -61,7 +61,7 @@ def _kind(e: _Error) -> str:
         return "git"
     if e.where.startswith(("git ", "HEAD")) or "shallow" in e.message or "fetch-depth" in e.message:
         return "git"
-    if e.where.startswith("verify "):
+    if e.where == "verify" or e.where.startswith("verify "):  # one line for an unreachable API, or per key
         return "api"
     return "content"
 
