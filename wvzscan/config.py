@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -189,6 +188,8 @@ def _hints(names: list[str], choices: set[str] | frozenset[str]) -> str:
     """`` (did you mean 'min_entropy'?)`` for the names that are close to a known one."""
     said = []
     for name in names:
+        import difflib  # here: only a config with an unknown name needs it
+
         close = difflib.get_close_matches(name, sorted(choices - {name}), n=1, cutoff=0.6)
         if close:
             said.append(f"{close[0]!r}" if len(names) == 1 else f"{close[0]!r} for {name!r}")

@@ -237,6 +237,8 @@ def _github_step_summary(result: ScanResult, opts: CliOptions, command: str, cod
 
 def summarize_incomplete(result: ScanResult, report_on_stdout: bool) -> None:
     """Similar errors grouped (unless a text report on stdout lists them), then the way to a clean run."""
+    if not result.errors:
+        return  # a complete scan: nothing to say (and nothing more to import)
     from wvzscan.commands.summary import incomplete_summary
     from wvzscan.output.terminal import safe_line
 
