@@ -8,6 +8,7 @@ into a scan: a quick run (every pre-commit hook) neither draws nor pays for the 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, TextIO
@@ -71,8 +72,8 @@ class Progress:
             desc=None,
             file=self._stream or sys.stderr,
             leave=False,  # erased when done
-            dynamic_ncols=self._columns is None,
-            ncols=self._columns,
+            ncols=self._width(),
+            nrows=20,  # one bar; a pty of size 0 (some CI runners) would otherwise make tqdm show none
             mininterval=REDRAW,
             miniters=0,
             smoothing=0.1,
@@ -83,10 +84,22 @@ class Progress:
         bar.start_t = time.time() - (time.monotonic() - self.start)
         return bar
 
+    def _width(self) -> int:
+        """The terminal's width, read at each draw (a resized window is followed); 80 where the
+        terminal does not say (a pty of size 0, as some CI runners give)."""
+        if self._columns is not None:
+            return self._columns
+        try:
+            cols = os.get_terminal_size((self._stream or sys.stderr).fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            cols = 0
+        return cols if cols > 0 else 80
+
     def _draw(self) -> None:
         if self._bar is None:
             self._bar = self._make_bar()
         bar = self._bar
+        bar.ncols = self._width()
         by_bytes = bar.unit == "B"
         bar.n = self.bytes if by_bytes else self.count
         if by_bytes:
