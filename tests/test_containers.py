@@ -115,6 +115,40 @@ def test_pdf_without_keys_and_corrupt_stream(tmp_path: Path) -> None:
     assert r.code == 3 and r.json()["errors"], r.err
 
 
+def test_pdf_streams_behind_ascii_armour_and_other_filter_chains(tmp_path: Path) -> None:
+    """Adobe Illustrator files and many PDF writers put ASCII85 or ASCIIHex in front of Flate; a chain
+    with a filter wvzscan does not undo is left raw (scanned as it is), never a false "cannot read"."""
+    import base64
+
+    k85, khex = make_key(), make_key()
+    inflated85 = zlib.compress(b"BT (key " + k85.encode() + b") Tj ET")
+    inflatedhex = zlib.compress(b"BT (key " + khex.encode() + b") Tj ET")
+    a85 = base64.a85encode(inflated85, wrapcol=60) + b"~>"
+    ahex = inflatedhex.hex().upper().encode() + b">"
+    lzw = b"\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01"  # not Flate data: only LZW would read it
+    pdf = (
+        b"%PDF-1.5\n"
+        + b"1 0 obj\n<</Filter[/ASCII85Decode/FlateDecode]/Length %d>>\nstream\n" % len(a85)
+        + a85
+        + b"\nendstream\nendobj\n"
+        + b"2 0 obj\n<</Filter [/AHx /Fl] /Length %d>>\nstream\n" % len(ahex)
+        + ahex
+        + b"\nendstream\nendobj\n"
+        + b"3 0 obj\n<</Filter[/LZWDecode/FlateDecode]/Length %d>>\nstream\n" % len(lzw)
+        + lzw
+        + b"\nendstream\nendobj\n"
+        + b"%%EOF\n"
+    )
+    (tmp_path / "logo.ai").write_bytes(pdf)
+    r = _scan(tmp_path)
+    assert r.code == 1 and r.json()["errors"] == [], r.err
+    found = {f["key_prefix"]: f["path"].rsplit("!", 1)[-1] for f in r.json()["findings"]}
+    assert found == {k85[:8]: "stream1", khex[:8]: "stream2"}
+    broken = pdf.replace(b"~>", b"")  # ASCII85 that never ends: not read, so an error
+    (tmp_path / "logo.ai").write_bytes(broken)
+    assert _scan(tmp_path).code in (1, 3) and _scan(tmp_path).json()["errors"]
+
+
 def _docker_save(layer_files: dict[str, bytes], compress: str) -> bytes:
     layer = _tar(layer_files)
     blob = {"gzip": gzip.compress, "zstd": _zstd, "none": lambda b: b}[compress](layer)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -306,6 +307,46 @@ def _decompress(what: str, data: bytes, walk: _Walk) -> bytes:
 # --- PDF -------------------------------------------------------------------------------------------
 
 
+# A stream's filter chain, applied in order: ASCII armour first is undone, then Flate (PDF 32000-1, 7.4).
+_PDF_FILTER = re.compile(rb"/Filter\s*(\[[^\]]{0,512}\]|/[A-Za-z0-9]+)")
+_ASCII_FILTERS = {b"ASCII85Decode": b"a85", b"A85": b"a85", b"ASCIIHexDecode": b"hex", b"AHx": b"hex"}
+
+
+def _pdf_filters(dictionary: bytes) -> list[bytes] | None:
+    """The ASCII layers before a final ``FlateDecode`` (``[]``: Flate alone); None for any other chain."""
+    m = _PDF_FILTER.search(dictionary)
+    if m is None:
+        return None
+    names = re.findall(rb"/([A-Za-z0-9]+)", m.group(1))
+    if not names or names[-1] not in (b"FlateDecode", b"Fl"):
+        return None
+    layers = [_ASCII_FILTERS.get(n) for n in names[:-1]]
+    return None if None in layers else [x for x in layers if x is not None]
+
+
+def _pdf_ascii_layers(raw: bytes, layers: list[bytes]) -> bytes:
+    """Undo ASCII85 and ASCIIHex armour (each ends at its own end marker); ValueError if it is broken."""
+    import base64
+    import binascii
+
+    for layer in layers:
+        if layer == b"a85":
+            end = raw.find(b"~>")
+            if end == -1:
+                raise ValueError("ASCII85 data without its ~> end")
+            raw = base64.a85decode(raw[:end].translate(None, b" \t\r\n\f\0"))
+        else:
+            end = raw.find(b">")
+            if end == -1:
+                raise ValueError("ASCIIHex data without its > end")
+            digits = raw[:end].translate(None, b" \t\r\n\f\0")
+            try:
+                raw = binascii.unhexlify(digits + (b"0" if len(digits) % 2 else b""))
+            except binascii.Error as e:
+                raise ValueError(f"ASCIIHex data: {e}") from None
+    return raw
+
+
 def _pdf_streams(chunk: Chunk, walk: _Walk) -> list[tuple[str, bytes]]:
     """Every ``FlateDecode`` stream of a PDF, inflated (the page content, embedded files, metadata).
 
@@ -320,8 +361,11 @@ def _pdf_streams(chunk: Chunk, walk: _Walk) -> list[tuple[str, bytes]]:
     for m in re.finditer(rb"(?<!end)stream\r?\n", data):
         obj = data.rfind(b" obj", max(0, m.start() - 4096), m.start())  # this stream's own dictionary
         dict_start = data.find(b"<<", obj if obj != -1 else max(0, m.start() - 4096), m.start())
-        if dict_start == -1 or b"/FlateDecode" not in data[dict_start : m.start()]:
-            continue
+        if dict_start == -1 or b"/Fl" not in data[dict_start : m.start()]:
+            continue  # no Flate in this stream's filters (/FlateDecode, or /Fl abbreviated)
+        filters = _pdf_filters(data[dict_start : m.start()])
+        if filters is None:
+            continue  # Flate after a filter wvzscan does not undo (LZW, a crypt filter): raw bytes are scanned
         if not walk.budget.entry():
             walk.skip(SKIP_ENTRIES, _where(chunk), f"streams after the first {n} not read (archive_max_entries)")
             break
@@ -331,6 +375,7 @@ def _pdf_streams(chunk: Chunk, walk: _Walk) -> list[tuple[str, bytes]]:
         total = 0
         pending = data[m.end() :]
         try:
+            pending = _pdf_ascii_layers(pending, filters)
             while not d.eof:
                 piece = d.decompress(pending, READ_BLOCK)
                 pending = d.unconsumed_tail
@@ -339,7 +384,7 @@ def _pdf_streams(chunk: Chunk, walk: _Walk) -> list[tuple[str, bytes]]:
                 pieces.append(piece)
                 total += len(piece)
                 walk.budget.check(total, m.end() - m.start() + total // walk.limits.max_ratio, "PDF stream")
-        except zlib.error as e:
+        except (zlib.error, ValueError) as e:
             walk.result.error(f"{_where(chunk)}!stream{n}", f"cannot inflate PDF stream: {e}")
             continue
         except OverLimit as e:
