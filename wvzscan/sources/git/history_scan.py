@@ -139,7 +139,7 @@ def scan_history(
 
 def read_objects(repo: Repo, objs: ObjectList, handler: ObjectScanner, workers: int | None = None) -> None:
     n = workers if workers is not None else min(2, os.cpu_count() or 1)
-    ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=n).run()
+    ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=n, fast=handler).run()
 
 
 class _MissingWalk:
