@@ -211,3 +211,42 @@ def test_missing_objects_found_with_the_walk_started_first(tmp_path: Path) -> No
     assert r.code == 3
     wheres = {e["where"] for e in r.json()["errors"]}
     assert wheres == {f"git object {lost_loose}", f"git object {lost_packed}"}
+
+
+def _forge_commit_graph(repo: Path, commit: str, tree: str) -> None:
+    """Write a commit-graph, then give ``commit`` another root tree in it (git trusts the file:
+    only ``git commit-graph verify`` checks it against the objects)."""
+    import struct
+
+    git(repo, "commit-graph", "write", "--reachable")
+    path = repo / ".git" / "objects" / "info" / "commit-graph"
+    path.chmod(0o644)
+    d = bytearray(path.read_bytes())
+    assert d[:4] == b"CGPH"
+    chunks = {}
+    for i in range(d[6] + 1):
+        cid, off = struct.unpack(">4sQ", d[8 + 12 * i : 20 + 12 * i])
+        chunks[cid] = off
+    oidl, cdat = chunks[b"OIDL"], chunks[b"CDAT"]
+    ids = [bytes(d[oidl + 20 * i : oidl + 20 * i + 20]) for i in range((cdat - oidl) // 20)]
+    i = ids.index(bytes.fromhex(commit))
+    d[cdat + 36 * i : cdat + 36 * i + 20] = bytes.fromhex(tree)
+    path.write_bytes(bytes(d))
+
+
+def test_a_planted_commit_graph_hides_nothing(tmp_path: Path) -> None:
+    """A commit-graph can give a commit another tree: git's own walk (commit-graph on) then misses
+    an object that is gone, and its log shows no change. wvzscan does not read the file
+    (core.commitGraph=false in the runner's policy): the missing object is still an error."""
+    repo = init_repo(tmp_path / "r")
+    commit_file(repo, "a.txt", "old\n", "one")
+    old_tree = git(repo, "rev-parse", "HEAD^{tree}")
+    head = commit_file(repo, "b.txt", "gone\n", "two")
+    gone = git(repo, "rev-parse", "HEAD:b.txt")
+    _forge_commit_graph(repo, head, old_tree)
+    (repo / ".git" / "objects" / gone[:2] / gone[2:]).unlink()
+    believed = git(repo, "-c", "core.commitGraph=true", "rev-list", "--objects", "--missing=print", "--all")
+    assert f"?{gone}" not in believed.split()  # what reading the planted file would cost
+    r = run_cli("repo", str(repo), "--format", "json")
+    assert r.code == 3
+    assert [e["where"] for e in r.json()["errors"]] == [f"git object {gone}"]
