@@ -11,6 +11,7 @@ it, the decoders fall back to their own passes and still find everything, only s
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ class Prefilter:
         self._db: Any = None
         self._tried = not use_hyperscan  # off: every caller searches for itself (the fallback)
         self._hits: dict[int, list[int]] = {}
+        self._local = threading.local()  # one Hyperscan scratch per thread (``any``)
 
     def _compile(self) -> None:
         # Lazily, on the first large input: a hook scanning a one-line change never imports it.
@@ -61,3 +63,28 @@ class Prefilter:
         if not self._hits:
             return {}
         return {n: sorted(self._hits.get(i, ())) for i, n in enumerate(self.needles)}
+
+    def any(self, data: bytes | bytearray | memoryview) -> bool | None:
+        """Whether any needle occurs in ``data`` (None: no Hyperscan, the caller cannot tell).
+
+        Safe from several threads at once: each thread scans with its own scratch, the GIL is
+        released while Hyperscan runs, and the scan stops at the first needle. Any size (a
+        memoryview into a reader's buffer is scanned in place, without a copy)."""
+        if not self.available:
+            return None
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            import hyperscan
+
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        try:
+            self._db.scan(data, match_event_handler=_stop, scratch=scratch)
+        except Exception as e:  # hyperscan.ScanTerminated: the handler stopped it at a needle
+            if type(e).__name__ == "ScanTerminated":
+                return True
+            raise
+        return False
+
+
+def _stop(ident: int, start: int, end: int, flags: int, context: Any) -> bool:
+    return True  # stop the scan: one needle answers the question

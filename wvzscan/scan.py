@@ -104,6 +104,23 @@ def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES, budget: Budget
         yield Hit(key, start, end, encoding, line, col, allowed)
 
 
+# The quick check below decides "container or not" from this many first bytes (archives.kind reads a
+# header: at most 262 bytes today).
+KIND_HEAD = 4096
+
+
+def certainly_clean(data: bytes | memoryview, rules: detect.Rules = detect.DEFAULT_RULES) -> bool:
+    """True when the full path (``Scanner.expanded``) would find nothing in ``data`` and say nothing
+    about it: no needle of any encoding (the one set ``hits`` starts from) and no container header.
+    False means "maybe": the full path decides. Always False without Hyperscan.
+
+    For many threads at once, without a lock: one Hyperscan scratch per thread, the GIL released
+    while it runs, stopped at the first needle; ``data`` may be a memoryview (scanned in place)."""
+    if archives.kind(bytes(data[:KIND_HEAD])) is not None:
+        return False
+    return _PREFILTER.any(data) is False
+
+
 def expand(
     chunk: Chunk,
     result: ScanResult,

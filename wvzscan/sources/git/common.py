@@ -58,6 +58,27 @@ class ObjectScanner:
         origin = Origin(commit=oid, where="commit message") if typ == "commit" else Origin(tag=oid, where="tag message")
         return Chunk(message, self.source, None, origin), header
 
+    def quick(self, typ: str, data: memoryview) -> int | None:
+        """The common path, for many reader threads at once and without the lock: an object that
+        certainly holds nothing (``scan.certainly_clean``: no needle of any encoding, no container
+        header) needs nothing but counting; returns the bytes the full path would have counted
+        (a commit's or tag's message), or None when the full path (``__call__``) must see it."""
+        if typ == "blob":
+            if self.max_size is not None and len(data) > self.max_size:
+                return None  # counted as a skip, once, by the full path
+            return len(data) if pipeline.certainly_clean(data, self.scanner.rules) else None
+        if typ not in ("commit", "tag"):
+            return None
+        _, _, message = bytes(data).partition(b"\n\n")  # what ``chunk`` scans
+        return len(message) if pipeline.certainly_clean(message, self.scanner.rules) else None
+
+    def counted(self, objects: int, scanned: int, raw: int) -> None:
+        """What the quick path passed, added up (under the readers' lock)."""
+        self.result.objects_scanned += objects
+        self.result.bytes_scanned += scanned
+        if self.progress is not None:
+            self.progress.tick(raw, objects)
+
     def __call__(self, oid: str, typ: str, data: bytes) -> None:
         if self.progress is not None:
             self.progress.tick(len(data))

@@ -98,29 +98,38 @@ def scan_history(
     exclude: Iterable[str] = (),
     connectivity_check: bool = True,
 ) -> None:
-    describe_state(repo, result)
-    objs = list_objects(repo, max_size)
-    result.notes.extend(objs.notes)
-    for line in objs.errors:
-        result.error("git object store", f"git could not list every object: {line}")
-    for problem in inventory_problems(repo, objs.listed):
-        result.error("git object store", problem)
-    if objs.skipped_large:
-        result.skipped["blob over max_file_size"] += objs.skipped_large
-    obj_scanner = ObjectScanner(scanner, result, source, progress)
-    for oid in objs.unreadable:
-        obj_scanner.unreadable_object(oid, "object cannot be read (corrupt)")
-    if progress is not None:
-        progress.total_bytes = objs.total_bytes or None
-        progress.total_count = objs.count
-    # Missing objects cannot be listed, only found by walking every tree from every ref; that walk
-    # runs beside the readers (it holds nothing in memory: its output goes to a file).
+    # Missing objects cannot be listed, only found by walking every tree from every ref. The walk
+    # is the longest single process of a scan: it starts first (never at a lower priority: starved,
+    # it would run alone at the end) and runs beside the listing and the readers (it holds nothing
+    # in memory: only the missing objects are kept).
     walk = _MissingWalk(repo) if connectivity_check else None
     if walk is not None:
         walk.start()
-    else:
-        result.notes.append("connectivity check skipped: objects missing from the store were not looked for")
-    read_objects(repo, objs, obj_scanner, workers)
+    obj_scanner = ObjectScanner(scanner, result, source, progress)
+    try:
+        describe_state(repo, result)
+        # Sizes only where something needs them: a size limit, or a progress line's total.
+        sizes = max_size is not None or (progress is not None and progress.enabled)
+        objs = list_objects(repo, max_size, sizes=sizes)
+        result.notes.extend(objs.notes)
+        for line in objs.errors:
+            result.error("git object store", f"git could not list every object: {line}")
+        for problem in inventory_problems(repo, objs.listed):
+            result.error("git object store", problem)
+        if objs.skipped_large:
+            result.skipped["blob over max_file_size"] += objs.skipped_large
+        for oid in objs.unreadable:
+            obj_scanner.unreadable_object(oid, "object cannot be read (corrupt)")
+        if progress is not None:
+            progress.total_bytes = objs.total_bytes or None
+            progress.total_count = objs.count
+        if walk is None:
+            result.notes.append("connectivity check skipped: objects missing from the store were not looked for")
+        read_objects(repo, objs, obj_scanner, workers)
+    except BaseException:
+        if walk is not None:
+            walk.stop()
+        raise
     try:
         for oid in walk.join() if walk is not None else ():
             obj_scanner.missing(oid)
@@ -139,7 +148,7 @@ def scan_history(
 
 def read_objects(repo: Repo, objs: ObjectList, handler: ObjectScanner, workers: int | None = None) -> None:
     n = workers if workers is not None else min(2, os.cpu_count() or 1)
-    ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=n).run()
+    ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=n, fast=handler).run()
 
 
 class _MissingWalk:
@@ -147,6 +156,7 @@ class _MissingWalk:
         self.repo = repo
         self.missing: list[str] = []
         self.error: GitError | None = None
+        self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
@@ -154,9 +164,14 @@ class _MissingWalk:
 
     def _run(self) -> None:
         try:
-            self.missing = missing_objects(self.repo)
+            self.missing = missing_objects(self.repo, stopped=self.stopped)
         except GitError as e:
             self.error = e
+
+    def stop(self) -> None:
+        """The scan failed: end the walk (its git process) too."""
+        self.stopped.set()
+        self.thread.join()
 
     def join(self) -> list[str]:
         while self.thread.is_alive():

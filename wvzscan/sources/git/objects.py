@@ -14,12 +14,27 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from wvzscan.sources.git.process import Batch, GitError, Repo, Truncated, explain, next_answer
+from wvzscan.sources.git.process import AnswerReader, Batch, GitError, Repo, Truncated, explain
 
 # object id (hex), type, content
 Handler = Callable[[str, str, bytes], None]
 Problem = Callable[[str, str], None]  # (object id, message)
+
+
+class FastPath(Protocol):
+    """The common path of a handler, run by each reader thread without the lock."""
+
+    def quick(self, typ: str, data: memoryview) -> int | None:
+        """The bytes the full path would count for an object that certainly holds nothing; None
+        when the full path (``handle``, under the lock) must see it."""
+
+    def counted(self, objects: int, scanned: int, raw: int) -> None:
+        """Add what ``quick`` passed (called under the lock, in batches)."""
+
+
+FLUSH = 256  # objects the quick path passes before a reader adds them up under the lock
 
 BLOCK = 512  # object ids handed to a reader at a time
 READ_TYPES = frozenset({b"blob", b"commit", b"tag"})
@@ -55,12 +70,18 @@ def from_ids(oids: list[str]) -> ObjectList:
     return ObjectList("".join(o + "\n" for o in oids).encode("ascii"), len(oids[0]) + 1)
 
 
-def list_objects(repo: Repo, max_size: int | None = None) -> ObjectList:
+def list_objects(repo: Repo, max_size: int | None = None, sizes: bool = True) -> ObjectList:
     """Every blob, commit and tag in the object store (reachable or not), in pack order.
+
+    ``sizes``: ask git for each object's size too (for a size limit, which always asks, or a
+    progress total); without them git reads less of each object's header (a delta's size is inside
+    its compressed data).
 
     git's enumeration skips what it cannot open (a corrupt pack index, an unreadable folder) with
     an error line and exit code 0: any error output is recorded (``errors``), never ignored."""
-    fmt = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
+    sizes = sizes or max_size is not None
+    fmt = "--batch-check=%(objectname) %(objecttype)" + (" %(objectsize)" if sizes else "")
+    width = 3 if sizes else 2
     ids = bytearray()  # one flat buffer: 850,000 ids cost 35 MB as a list of bytes, 35 MB less this way
     total = skipped = listed = 0
     line_len = 0
@@ -73,17 +94,19 @@ def list_objects(repo: Repo, max_size: int | None = None) -> ObjectList:
                 if not fields:
                     continue
                 listed += 1
-                if len(fields) != 3:  # "<oid> missing": a corrupt loose object is listed but cannot be read
+                if len(fields) != width or fields[1] == b"missing":
+                    # "<oid> missing": a corrupt loose object is listed but cannot be read
                     unreadable.append(fields[0].decode("ascii", "replace"))
                     continue
-                oid, typ, size_s = fields
+                oid, typ = fields[0], fields[1]
                 if typ not in READ_TYPES:
                     continue
-                size = int(size_s)
-                if max_size is not None and typ == b"blob" and size > max_size:
-                    skipped += 1
-                    continue
-                total += size
+                if sizes:
+                    size = int(fields[2])
+                    if max_size is not None and typ == b"blob" and size > max_size:
+                        skipped += 1
+                        continue
+                    total += size
                 ids += oid
                 ids += b"\n"
                 line_len = len(oid) + 1
@@ -143,8 +166,10 @@ class ParallelReader:
         on_missing: Problem,
         on_error: Problem,
         workers: int = 2,
+        fast: FastPath | None = None,
     ) -> None:
         self.repo = repo
+        self.fast = fast
         self.objects = objects
         self.handle = handle
         self.on_missing = on_missing
@@ -252,25 +277,43 @@ class ParallelReader:
                 stdin.close()
 
     def _read(self, batch: Batch, sent: deque[bytes]) -> bool:
-        """Answers in order; False when the process died before answering everything."""
-        out = batch.stdout
-        readline, read = out.readline, out.read
-        handle, lock = self.handle, self.lock
-        while True:
-            try:
-                answer = next_answer(readline, read)
-            except Truncated:
-                return False
-            if answer is None:
-                return not sent
-            sent.popleft()
-            if answer.data is None:
+        """Answers in order; False when the process died before answering everything.
+
+        Objects the quick check passes (``fast.quick``: the common case) are handled in this
+        thread, outside the lock; only the others go through ``handle`` under the lock."""
+        reader = AnswerReader.of_fd(batch.stdout.fileno())
+        handle, lock, fast = self.handle, self.lock, self.fast
+        quick = fast.quick if fast is not None else None
+        n = scanned = raw = 0
+        try:
+            while True:
+                try:
+                    answer = reader.next()
+                except Truncated:
+                    return False
+                if answer is None:
+                    return not sent
+                sent.popleft()
+                oid, typ, data = answer
+                if data is None:
+                    with lock:
+                        self.on_missing(oid.decode("ascii", "replace"), typ)
+                elif typ in READ_TYPES_STR:
+                    counted = quick(typ, data) if quick is not None else None
+                    if counted is None:
+                        with lock:
+                            handle(oid.decode("ascii", "replace"), typ, bytes(data))
+                    else:
+                        n, scanned, raw = n + 1, scanned + counted, raw + len(data)
+                        if n >= FLUSH and fast is not None:
+                            with lock:
+                                fast.counted(n, scanned, raw)
+                            n = scanned = raw = 0
+                del answer, data
+        finally:
+            if n and fast is not None:
                 with lock:
-                    self.on_missing(answer.oid, answer.type)
-            elif answer.type in READ_TYPES_STR:
-                with lock:
-                    handle(answer.oid, answer.type, answer.data)
-            del answer
+                    fast.counted(n, scanned, raw)
 
 
 def read_one(repo: Repo, oid: str) -> tuple[str, bytes] | None:

@@ -4,7 +4,7 @@
   is itself the answer, e.g. ``rev-parse --verify``: use ``probe`` for that).
 - ``Stream``: a ``Popen`` read as a stream; its exit code (and, for enumerations, its error
   output) is checked when it ends.
-- ``Batch``: one ``git cat-file --batch`` pipe; ``next_answer`` is the one parser of its output.
+- ``Batch``: one ``git cat-file --batch`` pipe; ``AnswerReader`` is the one parser of its output.
 
 Every call runs under one environment and config policy (``git_env`` and ``POLICY``): what can
 change the plumbing output wvzscan parses, or which objects git shows as reachable, is pinned or
@@ -16,6 +16,7 @@ another repository, index or object store are dropped, unless a command delibera
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,7 +38,11 @@ POLICY: tuple[str, ...] = (
     "core.hooksPath=" + NOWHERE,  # no hook runs (clone, fetch...)
     "core.fsmonitor=false",  # a configured fsmonitor is a program git would run
     "core.useReplaceRefs=false",  # (git >= 2.41; GIT_NO_REPLACE_OBJECTS below for older ones)
-    "core.commitGraph=false",  # a planted commit-graph file could give commits other parents
+    # git believes a commit-graph file's parents and root trees without reading the commits: a
+    # planted one hides objects from the connectivity walk and changes from the log (tested). Not
+    # read, though it would make git/git's walk 1.0-1.2 s of CPU cheaper: `commit-graph verify`
+    # costs 1.5 s (see docs/benchmarks.md).
+    "core.commitGraph=false",
     "log.showSignature=false",  # gpg output inside git log's stream
     "log.mailmap=false",
     "diff.relative=false",
@@ -92,6 +97,26 @@ _KEEP = frozenset(
         "GIT_PROTOCOL_FROM_USER",
     }
 )
+
+
+# What a git process writes to wvzscan goes through a pipe: 64 KiB by default on Linux, which costs a
+# write, a read and two context switches per 64 KiB (git/git's 8 GB: about a million of each).
+PIPE_SIZE = 1 << 20
+
+
+def widen_pipe(fd: int, size: int = PIPE_SIZE) -> None:
+    """Ask the kernel for a ``size`` pipe (fewer, larger reads and writes). Where that is not allowed
+    (not Linux, over /proc/sys/fs/pipe-max-size, the user's pipe quota used up) the pipe silently
+    keeps its size: only the speed differs."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    op = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if op is None:
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, op, size)
 
 
 class GitError(WvzscanError):
@@ -250,6 +275,7 @@ class Stream:
             self._feeder = None
         assert self.proc.stdout is not None
         self.stdout: IO[bytes] = self.proc.stdout
+        widen_pipe(self.stdout.fileno())
         self.stderr_text = ""
 
     def chunks(self, size: int = 1 << 20) -> Iterable[bytes]:
@@ -305,45 +331,108 @@ class Answer:
         return self.type if self.data is None else None
 
 
-def next_answer(readline: Callable[[], bytes], read: Callable[[int], bytes]) -> Answer | None:
-    """The one parser of ``git cat-file --batch`` output: the next answer, None at the end.
+MAX_HEADER = 4096  # an answer's header line is an object id, a type and a size (or "missing")
+_TYPES = {b"blob": "blob", b"commit": "commit", b"tag": "tag", b"tree": "tree"}
 
-    Raises Truncated when git died inside an answer, GitError on output that is no answer."""
-    header = readline()
-    if not header:
-        return None
-    if not header.endswith(b"\n"):
-        raise Truncated
-    parts = header.split()
-    if len(parts) == 3:
-        oid_b, typ_b, size_b = parts
-        try:
-            size = int(size_b)
-        except ValueError:
-            raise GitError(f"unexpected output from git cat-file: {header[:80]!r}") from None
-        data = read(size)
-        if len(data) != size or read(1) != b"\n":
-            raise Truncated
-        return Answer(oid_b.decode("ascii", "replace"), typ_b.decode("ascii", "replace"), data)
-    if len(parts) == 2 and parts[1] in (b"missing", b"ambiguous"):
-        return Answer(parts[0].decode("ascii", "replace"), parts[1].decode("ascii"), None)
-    raise GitError(f"unexpected output from git cat-file: {header[:80]!r}")
+
+class AnswerReader:
+    """The one parser of ``git cat-file --batch`` output.
+
+    It takes large pieces off the pipe (``read_into`` fills a memoryview, e.g. ``os.readv`` on a
+    descriptor: up to a whole 1 MiB pipe per system call) into one buffer and parses the answers in
+    place: an object's content is a memoryview into that buffer, valid until the next call (copy it
+    with ``bytes()`` to keep it). The buffer grows for an object bigger than itself and shrinks back
+    afterwards.
+    """
+
+    def __init__(self, read_into: Callable[[memoryview], int], size: int = 4 * PIPE_SIZE) -> None:
+        self._read_into = read_into
+        self._base = size
+        self._min_read = min(PIPE_SIZE, size)  # room kept for each read
+        self._buf = bytearray(size)
+        self._view = memoryview(self._buf)
+        self._start = self._end = 0  # the unparsed bytes: _buf[_start:_end]
+
+    @classmethod
+    def of_fd(cls, fd: int) -> AnswerReader:
+        return cls(lambda view: os.readv(fd, [view]))
+
+    def _fill(self, need: int) -> bool:
+        """At least ``need`` unparsed bytes in the buffer (False: the stream ended first)."""
+        while self._end - self._start < need:
+            if len(self._buf) - self._end < self._min_read or len(self._buf) - self._start < need:
+                self._compact(need)
+            n = self._read_into(self._view[self._end :])
+            if not n:
+                return False
+            self._end += n
+        return True
+
+    def _compact(self, need: int) -> None:
+        have = self._end - self._start
+        want = max(self._base, need + self._min_read)
+        if want > len(self._buf) or (len(self._buf) > self._base and want == self._base):
+            buf = bytearray(want)  # a new buffer: views handed out before stay valid until dropped
+            buf[:have] = self._view[self._start : self._end]
+            self._buf, self._view = buf, memoryview(buf)
+        else:
+            self._view[:have] = self._view[self._start : self._end]  # (memmove)
+        self._start, self._end = 0, have
+
+    def next(self) -> tuple[bytes, str, memoryview | None] | None:
+        """The next answer: (object id, type, content), with content None for a problem
+        (type "missing" or "ambiguous"); None at the end.
+
+        Raises Truncated when git died inside an answer, GitError on output that is no answer."""
+        nl = self._buf.find(b"\n", self._start, self._end)
+        while nl < 0:
+            have = self._end - self._start
+            if have > MAX_HEADER:
+                head = bytes(self._buf[self._start : self._start + 80])
+                raise GitError(f"unexpected output from git cat-file: {head!r}")
+            if not self._fill(have + 1):
+                if self._end == self._start:
+                    return None
+                raise Truncated
+            nl = self._buf.find(b"\n", self._start, self._end)
+        header = self._buf[self._start : nl]
+        parts = header.split()
+        if len(parts) == 3:
+            oid, typ_b, size_b = parts
+            try:
+                size = int(size_b)
+            except ValueError:
+                raise GitError(f"unexpected output from git cat-file: {bytes(header[:80])!r}") from None
+            at = nl + 1 - self._start  # the content's offset from the answer's start
+            if not self._fill(at + size + 1):
+                raise Truncated
+            body = self._start + at
+            if self._buf[body + size] != 0x0A:
+                raise Truncated
+            self._start = body + size + 1
+            typ = _TYPES.get(bytes(typ_b)) or typ_b.decode("ascii", "replace")
+            return bytes(oid), typ, self._view[body : body + size]
+        if len(parts) == 2 and bytes(parts[1]) in (b"missing", b"ambiguous"):
+            self._start = nl + 1
+            return bytes(parts[0]), parts[1].decode("ascii"), None
+        raise GitError(f"unexpected output from git cat-file: {bytes(header[:80])!r}")
 
 
 def parse_batch(out: bytes) -> tuple[list[Answer], bool]:
     """Every answer in a captured ``cat-file --batch`` output; True when it ends truncated."""
     import io
 
-    buf = io.BytesIO(out)
+    reader = AnswerReader(io.BytesIO(out).readinto, size=len(out) + 1)
     answers: list[Answer] = []
     while True:
         try:
-            a = next_answer(buf.readline, buf.read)
+            a = reader.next()
         except Truncated:
             return answers, True
         if a is None:
             return answers, False
-        answers.append(a)
+        oid, typ, data = a
+        answers.append(Answer(oid.decode("ascii", "replace"), typ, None if data is None else bytes(data)))
 
 
 class Batch:
@@ -369,6 +458,7 @@ class Batch:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin: IO[bytes] = self.proc.stdin
         self.stdout: IO[bytes] = self.proc.stdout
+        widen_pipe(self.stdout.fileno())
 
     def kill(self) -> None:
         self.proc.kill()

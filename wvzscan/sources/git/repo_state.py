@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from wvzscan.finding import ScanResult
 from wvzscan.sources.git import objects_meta
 from wvzscan.sources.git.process import GitError, Repo
@@ -44,8 +46,12 @@ def _has_gitmodules(repo: Repo) -> bool:
     return repo.ok("cat-file", "-e", "HEAD:.gitmodules")
 
 
-def missing_objects(repo: Repo, revs: tuple[str, ...] = ("--all",)) -> list[str]:
-    """Objects that refs lead to but the object store lacks (walks every tree; prints, never fetches)."""
+def missing_objects(
+    repo: Repo, revs: tuple[str, ...] = ("--all",), stopped: threading.Event | None = None
+) -> list[str]:
+    """Objects that refs lead to but the object store lacks (walks every tree; prints, never fetches).
+
+    ``stopped``: when set, the walk ends early (its git process is stopped; the answer is partial)."""
     if repo.head() is None and not repo.run("for-each-ref", "--count=1").strip():
         return []  # an empty repository
     args = ["rev-list", "--objects", "--missing=print", *revs]
@@ -54,6 +60,8 @@ def missing_objects(repo: Repo, revs: tuple[str, ...] = ("--all",)) -> list[str]
         with repo.stream(*args) as proc:
             rest = b""
             for chunk in proc.chunks():
+                if stopped is not None and stopped.is_set():
+                    raise _Stopped
                 buf = rest + chunk
                 cut = buf.rfind(b"\n") + 1
                 block, rest = buf[:cut], buf[cut:]
@@ -61,9 +69,15 @@ def missing_objects(repo: Repo, revs: tuple[str, ...] = ("--all",)) -> list[str]
                     missing.extend(ln[1:].decode() for ln in block.split(b"\n") if ln.startswith(b"?"))
             if rest.startswith(b"?"):
                 missing.append(rest[1:].strip().decode())
+    except _Stopped:
+        return missing
     except GitError as e:
         raise GitError(f"the history could not be walked: {str(e).removeprefix('git rev-list failed: ')}") from None
     return missing
+
+
+class _Stopped(Exception):
+    pass
 
 
 def _count_objects(repo: Repo) -> dict[str, int]:

@@ -1,0 +1,252 @@
+"""The history readers' fast path (issue 15): the buffered cat-file parser, wide pipes, the quick check
+outside the lock, the listing without sizes, and the walk that starts first."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import commit_file, git, init_repo, make_key, run_cli
+from wvzscan import scan
+from wvzscan.prefilter import Prefilter
+from wvzscan.sources.git import objects
+from wvzscan.sources.git.process import AnswerReader, GitError, Truncated, discover, parse_batch, widen_pipe
+
+OID = "a" * 40
+
+
+def _answers(data: bytes, piece: int) -> list[tuple[bytes, str, bytes | None]]:
+    """Every answer, the stream handed over ``piece`` bytes at a time (a pipe that gives little)."""
+    src = io.BytesIO(data)
+
+    def read_into(view: memoryview) -> int:
+        chunk = src.read(min(piece, len(view)))
+        view[: len(chunk)] = chunk
+        return len(chunk)
+
+    reader = AnswerReader(read_into, size=64)
+    out: list[tuple[bytes, str, bytes | None]] = []
+    while (a := reader.next()) is not None:
+        oid, typ, view = a
+        out.append((oid, typ, None if view is None else bytes(view)))
+    return out
+
+
+@pytest.mark.parametrize("piece", [1, 3, 7, 64, 1 << 20])
+def test_answer_reader_parses_in_any_pieces_and_grows_for_big_objects(piece: int) -> None:
+    big = os.urandom(1000)  # bigger than the 64-byte buffer: it grows, then shrinks back
+    stream = (
+        f"{OID} blob 5\n".encode()
+        + b"hello\n"
+        + f"{'b' * 40} missing\n".encode()
+        + f"{'c' * 40} blob {len(big)}\n".encode()
+        + big
+        + b"\n"
+        + f"{'d' * 40} commit 0\n\n".encode()
+        + f"{'e' * 40} ambiguous\n".encode()
+    )
+    assert _answers(stream, piece) == [
+        (OID.encode(), "blob", b"hello"),
+        (b"b" * 40, "missing", None),
+        (b"c" * 40, "blob", big),
+        (b"d" * 40, "commit", b""),
+        (b"e" * 40, "ambiguous", None),
+    ]
+
+
+def test_answer_reader_truncation_and_garbage() -> None:
+    with pytest.raises(Truncated):
+        _answers(f"{OID} blob 10\nshort".encode(), 4)
+    with pytest.raises(Truncated):
+        _answers(f"{OID} blob 3\nabcX".encode(), 4)  # no newline after the content
+    with pytest.raises(Truncated):
+        _answers(f"{OID} blo".encode(), 4)  # died inside a header
+    with pytest.raises(GitError):
+        _answers(b"not an answer at all\n", 4)
+    with pytest.raises(GitError):
+        _answers(b"x" * 10_000, 1 << 20)  # no header line ends
+    answers, truncated = parse_batch(f"{OID} tag 2\nok\n{OID} blob 9\nabc".encode())
+    assert truncated and [(a.oid, a.type, a.data) for a in answers] == [(OID, "tag", b"ok")]
+
+
+def test_pipes_are_widened_where_allowed_and_silently_kept_elsewhere(tmp_path: Path) -> None:
+    import fcntl
+
+    r, w = os.pipe()
+    try:
+        widen_pipe(r)
+        getsz = getattr(fcntl, "F_GETPIPE_SZ", None)
+        if getsz is not None:
+            size = fcntl.fcntl(r, getsz)
+            max_file = Path("/proc/sys/fs/pipe-max-size")
+            limit = int(max_file.read_text()) if max_file.exists() else 0
+            assert size >= min(1 << 20, limit) or size == 65536  # over the user's quota: the default
+    finally:
+        os.close(r)
+        os.close(w)
+    with open(tmp_path / "f", "wb") as f:
+        widen_pipe(f.fileno())  # not a pipe: nothing happens, nothing is raised
+
+
+def test_prefilter_any_stops_at_the_first_needle_and_works_on_views() -> None:
+    p = Prefilter([b"wvz", b"d3Z"])
+    if not p.available:
+        pytest.skip("Hyperscan is not installed")
+    assert p.any(b"x" * 5000) is False
+    assert p.any(b"x" * 5000 + b"wvz") is True
+    assert p.any(memoryview(b"..d3Z..")[1:]) is True
+    assert p.any(b"") is False
+    assert Prefilter([b"wvz"], use_hyperscan=False).any(b"wvz") is None  # cannot tell: the full path decides
+
+
+def test_certainly_clean_is_false_for_needles_of_every_encoding_and_containers() -> None:
+    if not Prefilter([b"wvz"]).available:
+        pytest.skip("Hyperscan is not installed")
+    key = make_key()
+    assert scan.certainly_clean(b"def f():\n    return 1\n" * 100)
+    assert not scan.certainly_clean(f"K={key}\n".encode())
+    assert not scan.certainly_clean(base64.b64encode(f"K={key}".encode()))
+    assert not scan.certainly_clean(key.encode("utf-16-le"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.txt", "nothing here\n" * 100)
+    assert not scan.certainly_clean(buf.getvalue())  # a container: its members need the full path
+    assert not scan.certainly_clean(memoryview(b"\x1f\x8b\x08" + b"\0" * 100))
+
+
+def _busy_repo(tmp: Path) -> tuple[Path, str]:
+    """Hundreds of clean objects and keys in a blob, an encoded blob, a zip, a commit and a tag message."""
+    repo = init_repo(tmp)
+    for i in range(40):
+        for j in range(16):
+            (repo / f"d{j}").mkdir(exist_ok=True)
+            (repo / f"d{j}" / f"f{i}.txt").write_text(f"clean line {i} {j}\n" * (i + 1))
+        git(repo, "add", ".")
+        git(repo, "commit", "-q", "-m", f"commit {i}")
+    keys = [make_key() for _ in range(5)]
+    commit_file(repo, "plain.env", f"K={keys[0]}\n")
+    commit_file(repo, "b64.txt", base64.b64encode(f"token: {keys[1]}".encode()) + b"\n")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("inner/.env", f"K={keys[2]}\n")
+    commit_file(repo, "bundle.zip", buf.getvalue())
+    commit_file(repo, "x.txt", "x\n", f"rotate\n\nold key {keys[3]}")
+    git(repo, "tag", "-a", "v1", "-m", f"release\n\n{keys[4]}")
+    for i in range(40):  # clean objects after the keys too
+        commit_file(repo, "late.txt", f"late {i}\n", f"late {i}")
+    return repo, "\n".join(keys)
+
+
+def _strip(doc: object) -> object:
+    if isinstance(doc, dict):
+        return {k: _strip(v) for k, v in doc.items() if k != "seconds"}
+    if isinstance(doc, list):
+        return [_strip(v) for v in doc]
+    return doc
+
+
+def test_quick_path_reports_exactly_what_the_full_path_reports(tmp_path: Path) -> None:
+    """With Hyperscan the quick check passes the clean objects outside the lock; without it every
+    object takes the full path. Every finding, error, note and count is the same."""
+    if not Prefilter([b"wvz"]).available:
+        pytest.skip("Hyperscan is not installed")
+    repo, keys = _busy_repo(tmp_path / "r")
+    fast = run_cli("repo", str(repo), "--format", "json", in_process=False)
+    full = run_cli("repo", str(repo), "--format", "json", env={"WVZSCAN_NO_HYPERSCAN": "1"}, in_process=False)
+    assert fast.code == full.code == 1
+    a, b = fast.json(), full.json()
+    for doc in (a, b):  # two readers hand objects over in either order
+        doc["findings"].sort(key=lambda f: json.dumps(f, sort_keys=True))
+    assert _strip(a) == _strip(b)
+    found = {f["secret"] if "secret" in f else f["fingerprint"] for f in a["findings"]}
+    assert len(a["findings"]) >= 5 and found
+    assert a["stats"]["objects_scanned"] > 700
+    for k in keys.split("\n"):
+        assert k[:8] in json.dumps(a)  # every planted key is reported (redacted: its start shows)
+
+
+def test_listing_without_sizes_lists_the_same_objects(tmp_path: Path) -> None:
+    repo_path, _ = _busy_repo(tmp_path / "r")
+    repo = discover(str(repo_path))
+    with_sizes = objects.list_objects(repo)
+    without = objects.list_objects(repo, sizes=False)
+    assert without.ids == with_sizes.ids and without.listed == with_sizes.listed
+    assert with_sizes.total_bytes > 0 and without.total_bytes == 0
+    limited = objects.list_objects(repo, max_size=10, sizes=False)  # a size limit always asks for sizes
+    assert limited.skipped_large > 0
+
+
+def _repack_without(repo: Path, lost: set[str]) -> None:
+    """Every object in one pack, less ``lost`` (a pack that lacks entries), no loose objects."""
+    git(repo, "repack", "-q", "-a", "-d")
+    pack_dir = repo / ".git" / "objects" / "pack"
+    old = list(pack_dir.iterdir())
+    keep = [ln.split()[0] for ln in git(repo, "cat-file", "--batch-all-objects", "--batch-check").splitlines()]
+    names = "".join(o + "\n" for o in keep if o not in lost).encode()
+    git(repo, "pack-objects", "-q", str(pack_dir / "pack"), input=names)
+    for f in old:
+        f.chmod(0o644)
+        f.unlink()
+
+
+def test_missing_objects_found_with_the_walk_started_first(tmp_path: Path) -> None:
+    """A pack entry and a loose object removed: both reported, exit 3 (the walk runs first, beside
+    the listing and the readers)."""
+    repo = init_repo(tmp_path / "r")
+    commit_file(repo, "a.txt", "packed and then lost\n", "one")
+    lost_packed = git(repo, "rev-parse", "HEAD:a.txt")
+    git(repo, "rm", "-q", "a.txt")
+    commit_file(repo, "b.txt", "kept\n", "two")
+    _repack_without(repo, {lost_packed})
+    commit_file(repo, "c.txt", "loose and then lost\n", "three")
+    lost_loose = git(repo, "rev-parse", "HEAD:c.txt")
+    (repo / ".git" / "objects" / lost_loose[:2] / lost_loose[2:]).unlink()
+    r = run_cli("repo", str(repo), "--format", "json")
+    assert r.code == 3
+    wheres = {e["where"] for e in r.json()["errors"]}
+    assert wheres == {f"git object {lost_loose}", f"git object {lost_packed}"}
+
+
+def _forge_commit_graph(repo: Path, commit: str, tree: str) -> None:
+    """Write a commit-graph, then give ``commit`` another root tree in it (git trusts the file:
+    only ``git commit-graph verify`` checks it against the objects)."""
+    import struct
+
+    git(repo, "commit-graph", "write", "--reachable")
+    path = repo / ".git" / "objects" / "info" / "commit-graph"
+    path.chmod(0o644)
+    d = bytearray(path.read_bytes())
+    assert d[:4] == b"CGPH"
+    chunks = {}
+    for i in range(d[6] + 1):
+        cid, off = struct.unpack(">4sQ", d[8 + 12 * i : 20 + 12 * i])
+        chunks[cid] = off
+    oidl, cdat = chunks[b"OIDL"], chunks[b"CDAT"]
+    ids = [bytes(d[oidl + 20 * i : oidl + 20 * i + 20]) for i in range((cdat - oidl) // 20)]
+    i = ids.index(bytes.fromhex(commit))
+    d[cdat + 36 * i : cdat + 36 * i + 20] = bytes.fromhex(tree)
+    path.write_bytes(bytes(d))
+
+
+def test_a_planted_commit_graph_hides_nothing(tmp_path: Path) -> None:
+    """A commit-graph can give a commit another tree: git's own walk (commit-graph on) then misses
+    an object that is gone, and its log shows no change. wvzscan does not read the file
+    (core.commitGraph=false in the runner's policy): the missing object is still an error."""
+    repo = init_repo(tmp_path / "r")
+    commit_file(repo, "a.txt", "old\n", "one")
+    old_tree = git(repo, "rev-parse", "HEAD^{tree}")
+    head = commit_file(repo, "b.txt", "gone\n", "two")
+    gone = git(repo, "rev-parse", "HEAD:b.txt")
+    _forge_commit_graph(repo, head, old_tree)
+    (repo / ".git" / "objects" / gone[:2] / gone[2:]).unlink()
+    believed = git(repo, "-c", "core.commitGraph=true", "rev-list", "--objects", "--missing=print", "--all")
+    assert f"?{gone}" not in believed.split()  # what reading the planted file would cost
+    r = run_cli("repo", str(repo), "--format", "json")
+    assert r.code == 3
+    assert [e["where"] for e in r.json()["errors"]] == [f"git object {gone}"]
