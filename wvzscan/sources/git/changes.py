@@ -218,7 +218,7 @@ def scan_commits(
     handler = ObjectScanner(scanner, result, source, progress, max_size=max_size)
     if progress is not None:
         progress.total_count = objs.count
-    ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=workers).run()
+    ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=workers, fast=handler).run()
     handler.finish()
     if progress is not None:
         progress.done()
@@ -322,7 +322,7 @@ def scan_index(
 def _read_sequential(repo: Repo, ids: list[str], handler: ObjectScanner) -> None:
     """One ``cat-file --batch`` in this thread: the hook path, where start-up beats parallelism."""
     if len(ids) > 64:
-        ParallelReader(repo, from_ids(ids), handler, handler.missing, handler.unreadable_object).run()
+        ParallelReader(repo, from_ids(ids), handler, handler.missing, handler.unreadable_object, fast=handler).run()
         return
     answers, died = repo.cat(ids)
     got = {a.oid: a for a in answers}
