@@ -183,14 +183,6 @@ def check_paths(paths: Iterable[str]) -> None:
                 raise WvzscanError(f"cannot access {p}: {e.strerror or e}") from None
 
 
-def refuse_unusable(paths: Sequence[str], exclude_flags: Sequence[str], respect_gitignore: bool) -> None:
-    """Options that cannot apply are refused, not ignored: standard input has no path to match."""
-    if paths and all(p == "-" for p in paths):
-        for flag, used in (("--exclude", bool(exclude_flags)), ("--respect-gitignore", respect_gitignore)):
-            if used:
-                raise WvzscanError(f"{flag} does not apply to standard input (`-` has no path to match)")
-
-
 # --- reading ---------------------------------------------------------------------------------------
 
 
@@ -255,21 +247,6 @@ def read_task(task: FileTask, result: ScanResult) -> Chunk | None:
     finally:
         os.close(fd)
     return Chunk(data, "file", display(task.rel))
-
-
-def read_stdin(max_size: int = DEFAULT_MAX_FILE_SIZE, result: ScanResult | None = None) -> Chunk | None:
-    """Standard input (``dir -``), at most ``max_size`` bytes: more is a counted skip, as for a pipe."""
-    if sys.stdin is None:
-        raise WvzscanError("standard input is closed: nothing to read for `-`")
-    try:
-        data = sys.stdin.buffer.read(max_size + 1)
-    except (OSError, ValueError) as e:  # EBADF, a closed stream
-        raise WvzscanError(f"cannot read standard input: {getattr(e, 'strerror', None) or e}") from None
-    if len(data) > max_size:
-        if result is not None:
-            result.skipped["over max_file_size"] += 1
-        return None
-    return Chunk(data, "stdin", None)
 
 
 # --- the walk --------------------------------------------------------------------------------------
