@@ -20,7 +20,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -161,13 +160,9 @@ def check_paths(paths: Iterable[str]) -> None:
     """Paths named on the command line exist and can be read: else one clear line, exit 2.
 
     A dangling symlink named on purpose is a missing path, not a skip: counting it as skipped
-    would end a scan of nothing with exit 0. ``-`` with standard input closed is refused too.
+    would end a scan of nothing with exit 0. (``-`` is the paths source's: it is given the stream.)
     """
     for p in paths:
-        if p == "-":
-            if sys.stdin is None:
-                raise WvzscanError("standard input is closed: nothing to read for `-`")
-            continue
         try:
             st = os.lstat(p)
         except FileNotFoundError:
