@@ -5,7 +5,7 @@ Builds (once, cached) a tree of N copies of the Python standard library's source
 drift, plus an in-process figure for ``scan.hits`` alone over the same bytes held in memory (no I/O: the
 worst case for any overhead the decoders add).
 
-    python benchmarks/decode_bench.py --code /work/main --code . --copies 4 --runs 5
+    python benchmarks/decode_bench.py --code BEFORE_CHECKOUT --code . --copies 4 --runs 5
 
 ``--with-archives`` also copies the archives the standard library ships (wheels, test zips and tars), so
 the second figure includes the cost of opening them. The in-memory figure is also given for the plain

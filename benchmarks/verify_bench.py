@@ -1,6 +1,6 @@
 """Verify 1,000 unique keys against the emulator answering with 20 ms of latency.
 
-    /work/venv/bin/python benchmarks/verify_bench.py [--keys 1000] [--latency 0.02] [--concurrency 16]
+    python benchmarks/verify_bench.py [--keys 1000] [--latency 0.02] [--concurrency 16]
 
 Prints the wall time and the requests per key (one probe per key, plus the scope check for live ones).
 The keys are a realistic mix: org-wide, workspace-scoped and dead ones.
