@@ -1,4 +1,4 @@
-"""A real Weavz API on loopback (HTTP or HTTPS with a trustme CA), as ../shared/weavz-api.md (beside the project root) describes it.
+"""A real Weavz API on loopback (HTTP or HTTPS with a trustme CA), as the shared weavz-api.md describes it.
 
 Tests seed organizations, workspaces and keys through Python (``seed_key``), inject faults per path or per
 key (``fault``), and read back what happened (``requests``, ``record``). Manual use:
