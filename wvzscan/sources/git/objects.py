@@ -322,3 +322,105 @@ def read_one(repo: Repo, oid: str) -> tuple[str, bytes] | None:
     if not answers or answers[0].data is None:
         return None
     return answers[0].type, answers[0].data
+
+
+@dataclass
+class AllRead:
+    """What one ``cat-file --batch --batch-all-objects`` pass read (``read_all``)."""
+
+    clean: bool = False  # every object answered, exit 0, no error output, no "missing" answer
+    listed: int = 0  # every answer (trees and problems included): the listing's count
+    skipped_large: int = 0
+    errors: list[str] = field(default_factory=list)  # git's error lines (``_stderr_errors``)
+    why: str = ""  # why the pass was not clean
+    done: bytearray = field(default_factory=bytearray)  # "<oid>" of every object handed over, run together
+    oid_len: int = 0
+
+    def done_ids(self) -> set[bytes]:
+        d, n = self.done, self.oid_len
+        return {bytes(d[i : i + n]) for i in range(0, len(d), n)} if n else set()
+
+
+def read_all(repo: Repo, handle: Handler, fast: FastPath, max_size: int | None = None) -> AllRead:
+    """Every object in the store through ONE ``git cat-file --batch --batch-all-objects
+    --unordered`` (pack order, no listing, no object names to feed): trees are skipped, blobs over
+    ``max_size`` counted, and blobs, commits and tags handed to ``fast.quick`` (then ``handle``
+    for what it does not pass), in this thread.
+
+    Anything but a clean pass (git died, e.g. on a corrupt object; a "missing" answer; any error
+    output) is returned with ``clean`` False: the caller then lists the store and reads the objects
+    not in ``done`` the by-name way, which names each broken object. Counts other than what the
+    handler saw (``listed``, ``skipped_large``) are only meant for a clean pass."""
+    out = AllRead()
+    batch = repo.batch("core.deltaBaseCacheLimit=256m", all_objects=True)
+    reader = AnswerReader.of_fd(batch.stdout.fileno())
+    quick, counted = fast.quick, fast.counted
+    done = out.done
+    listed = skipped = n = scanned = raw = 0
+    problem = ended = False
+    message = ""
+    try:
+        while True:
+            try:
+                answer = reader.next()
+            except (Truncated, GitError) as e:
+                message = str(e)
+                break
+            if answer is None:
+                ended = True
+                break
+            listed += 1
+            oid, typ, data = answer
+            if data is None:
+                problem = True  # left to the by-name path, which says what is wrong with it
+                continue
+            if typ not in READ_TYPES_STR:
+                continue
+            if max_size is not None and typ == "blob" and len(data) > max_size:
+                skipped += 1
+                continue
+            c = quick(typ, data)
+            if c is None:
+                handle(oid.decode("ascii", "replace"), typ, bytes(data))
+            else:
+                n, scanned, raw = n + 1, scanned + c, raw + len(data)
+                if n >= FLUSH:
+                    counted(n, scanned, raw)
+                    n = scanned = raw = 0
+            done += oid
+            out.oid_len = len(oid)
+            del answer, data
+    finally:
+        if n:
+            counted(n, scanned, raw)
+        if not ended:
+            batch.kill()
+        code, said = batch.close()
+    out.listed, out.skipped_large = listed, skipped
+    out.errors = _stderr_errors(batch.stderr_text)
+    if not ended or code != 0:
+        out.why = said or message or f"git cat-file exited with code {code}"
+    elif problem:
+        out.why = "an object could not be read"
+    elif out.errors:
+        out.why = out.errors[0]
+    out.clean = not out.why
+    return out
+
+
+def without(objs: ObjectList, done: set[bytes]) -> ObjectList:
+    """``objs`` minus the object ids in ``done`` (what a first pass already read)."""
+    if not done or not objs.line_len:
+        return objs
+    ll, ids = objs.line_len, objs.ids
+    keep = b"".join(ids[i : i + ll] for i in range(0, len(ids), ll) if ids[i : i + ll - 1] not in done)
+    return ObjectList(
+        keep,
+        ll if keep else 0,
+        objs.total_bytes,
+        objs.skipped_large,
+        objs.notes,
+        objs.unreadable,
+        objs.listed,
+        objs.errors,
+    )
