@@ -21,7 +21,7 @@ from wvzscan.scan import Scanner
 from wvzscan.sources import Source
 from wvzscan.sources.git import history, objects_meta
 from wvzscan.sources.git.common import Found, ObjectScanner, add_findings, author_of, located, placed, problem_oids
-from wvzscan.sources.git.objects import ObjectList, ParallelReader, list_objects, read_all, without
+from wvzscan.sources.git.objects import ObjectList, ParallelReader, list_objects
 from wvzscan.sources.git.objects_meta import Person
 from wvzscan.sources.git.process import GitError, Repo
 from wvzscan.sources.git.repo_state import describe_state, inventory_problems, missing_objects
@@ -97,11 +97,7 @@ def scan_history(
     max_size: int | None = None,
     exclude: Iterable[str] = (),
     connectivity_check: bool = True,
-    one_reader: bool = True,
 ) -> None:
-    """``one_reader``: read the store with one ``cat-file --batch --batch-all-objects`` pass (the
-    default; any trouble falls back to the listing and by-name readers for what it did not read);
-    False: the listing and by-name readers only."""
     # Missing objects cannot be listed, only found by walking every tree from every ref. The walk
     # is the longest single process of a scan: it starts first (never at a lower priority: starved,
     # it would run alone at the end) and runs beside the listing and the readers (it holds nothing
@@ -112,46 +108,24 @@ def scan_history(
     obj_scanner = ObjectScanner(scanner, result, source, progress)
     try:
         describe_state(repo, result)
-        unchecked = "connectivity check skipped: objects missing from the store were not looked for"
         # Sizes only where something needs them: a size limit, or a progress line's total.
         sizes = max_size is not None or (progress is not None and progress.enabled)
-        objs: ObjectList | None = None
-        if progress is not None and progress.enabled:
-            # A progress line's totals need the listing first (about 1 s of git/git's 21 s).
-            objs = list_objects(repo, max_size, sizes=sizes)
+        objs = list_objects(repo, max_size, sizes=sizes)
+        result.notes.extend(objs.notes)
+        for line in objs.errors:
+            result.error("git object store", f"git could not list every object: {line}")
+        for problem in inventory_problems(repo, objs.listed):
+            result.error("git object store", problem)
+        if objs.skipped_large:
+            result.skipped["blob over max_file_size"] += objs.skipped_large
+        for oid in objs.unreadable:
+            obj_scanner.unreadable_object(oid, "object cannot be read (corrupt)")
+        if progress is not None:
             progress.total_bytes = objs.total_bytes or None
             progress.total_count = objs.count
-        first = None
-        if one_reader:
-            if walk is None:
-                result.notes.append(unchecked)
-            first = read_all(repo, obj_scanner, obj_scanner, max_size)
-        if first is not None and first.clean:
-            # One pass read everything the listing would have listed (it said no error: else unclean).
-            for problem in inventory_problems(repo, first.listed):
-                result.error("git object store", problem)
-            if first.skipped_large:
-                result.skipped["blob over max_file_size"] += first.skipped_large
-        else:
-            # The by-name path (or the rest of the store, after a pass that did not end cleanly):
-            # it names each object that cannot be read.
-            if objs is None:
-                objs = list_objects(repo, max_size, sizes=sizes)
-            result.notes.extend(objs.notes)
-            for line in objs.errors:
-                result.error("git object store", f"git could not list every object: {line}")
-            for problem in inventory_problems(repo, objs.listed):
-                result.error("git object store", problem)
-            if objs.skipped_large:
-                result.skipped["blob over max_file_size"] += objs.skipped_large
-            for oid in objs.unreadable:
-                obj_scanner.unreadable_object(oid, "object cannot be read (corrupt)")
-            if progress is not None:
-                progress.total_bytes = objs.total_bytes or None
-                progress.total_count = objs.count
-            if walk is None and first is None:
-                result.notes.append(unchecked)
-            read_objects(repo, without(objs, first.done_ids()) if first is not None else objs, obj_scanner, workers)
+        if walk is None:
+            result.notes.append("connectivity check skipped: objects missing from the store were not looked for")
+        read_objects(repo, objs, obj_scanner, workers)
     except BaseException:
         if walk is not None:
             walk.stop()

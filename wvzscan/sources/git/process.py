@@ -459,7 +459,6 @@ class Batch:
         self.stdin: IO[bytes] = self.proc.stdin
         self.stdout: IO[bytes] = self.proc.stdout
         widen_pipe(self.stdout.fileno())
-        self.stderr_text = ""  # all of git's error output, once it ended (``close``)
 
     def kill(self) -> None:
         self.proc.kill()
@@ -470,7 +469,6 @@ class Batch:
         self._err.seek(0)
         err = self._err.read()
         self._err.close()
-        self.stderr_text = err.decode("utf-8", "replace")
         return code, explain(err, "git cat-file") if err.strip() else ""
 
 
@@ -511,17 +509,11 @@ class Repo:
         what = f"git {args[0]}" if args and not args[0].startswith("-") else "git"
         return Stream(self.cmd(*args), self.env(), stdin=stdin, what=what, strict_stderr=strict_stderr)
 
-    def batch(self, *config: str, all_objects: bool = False) -> Batch:
-        """``cat-file --batch``; ``all_objects``: every object in the store, in pack order
-        (``--batch-all-objects --unordered``: git reads no object names, stdin is closed at once)."""
+    def batch(self, *config: str) -> Batch:
         pre: list[str] = []
         for c in config:
             pre += ["-c", c]
-        every = ("--batch-all-objects", "--unordered") if all_objects else ()
-        b = Batch(self.cmd(*pre, "cat-file", "--batch", *every), self.env())
-        if all_objects:
-            b.stdin.close()
-        return b
+        return Batch(self.cmd(*pre, "cat-file", "--batch"), self.env())
 
     def cat(self, oids: Sequence[str]) -> tuple[list[Answer], str]:
         """Read a few objects with one ``cat-file --batch`` run: the answers in order, and git's
