@@ -57,10 +57,12 @@ def _hwm_kb(pid: int) -> int:
     return 0
 
 
-def measure(cmd: list[str], stdout: int | None = None, env: dict[str, str] | None = None) -> dict[str, float]:
+def measure(
+    cmd: list[str], stdout: int | None = None, env: dict[str, str] | None = None, cwd: str | None = None
+) -> dict[str, float]:
     """Wall time, CPU time (the process and every child it waited for) and peak memory."""
     start = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
+    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env, cwd=cwd)
     peak_tree = hwm = 0
     while True:
         pid, status, usage = os.wait4(p.pid, os.WNOHANG)
@@ -128,9 +130,12 @@ def main() -> None:
                 floors.append(measure(floor_cmd, stdout=null.fileno()))
             for i, (name, src) in enumerate(sources):
                 report = os.path.join(tmp, f"report{i}.json")
-                scan_cmd = [sys.executable, "-m", "wvzscan", "repo", args.path, "-q", "--format", "json", "-o", report]
+                scan_cmd = [sys.executable, "-m", "wvzscan", "repo", os.path.abspath(args.path), "-q"]
+                scan_cmd += ["--format", "json", "-o", report]
                 env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
-                scans[name].append(measure(scan_cmd + extra, env=env))
+                # Run in the empty temporary folder: ``python -m`` puts the working directory first
+                # on sys.path, so started from a checkout every source would import that checkout.
+                scans[name].append(measure(scan_cmd + extra, env=env, cwd=tmp))
                 docs[name] = json.loads(Path(report).read_text())
     fw = [r["wall"] for r in floors]
     fc = [r["cpu"] for r in floors]
