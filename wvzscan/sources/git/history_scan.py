@@ -24,7 +24,7 @@ from wvzscan.sources.git.common import Found, ObjectScanner, add_findings, autho
 from wvzscan.sources.git.objects import ObjectList, ParallelReader, list_objects
 from wvzscan.sources.git.objects_meta import Person
 from wvzscan.sources.git.process import GitError, Repo
-from wvzscan.sources.git.repo_state import describe_state, inventory_problems, missing_objects
+from wvzscan.sources.git.repo_state import describe_state, inventory_problems, missing_objects, paths_from_walk
 
 
 @dataclass(frozen=True)
@@ -139,11 +139,19 @@ def scan_history(
         progress.done()
     obj_scanner.finish()
     pending = problem_oids(obj_scanner)
-    if obj_scanner.found or pending:
+    if pending and not obj_scanner.found and walk is not None and walk.error is None:
+        # Only errors and notes to place (a corrupt archive in some old commit): the walk already
+        # named every blob it reached; the history walk of attribution (seconds on a large
+        # repository) is for findings, which also need their commit.
+        named = walk.paths(pending)
+        obj_scanner.locate({oid: located(oid, "blob", path) for oid, path in named.items()})
+    elif obj_scanner.found or pending:
         where: dict[str, str] = {}
         findings = attribute(repo, obj_scanner.found, result, source, include_unreachable, pending, where)
         obj_scanner.locate(where)
         add_findings(result, findings, exclude)
+    if walk is not None:
+        walk.names.close()
 
 
 def read_objects(repo: Repo, objs: ObjectList, handler: ObjectScanner, workers: int | None = None) -> None:
@@ -153,10 +161,15 @@ def read_objects(repo: Repo, objs: ObjectList, handler: ObjectScanner, workers: 
 
 class _MissingWalk:
     def __init__(self, repo: Repo) -> None:
+        import tempfile  # here: only a connectivity-checked history scan needs it
+
         self.repo = repo
         self.missing: list[str] = []
         self.error: GitError | None = None
         self.stopped = threading.Event()
+        # The walk's `<oid> <path>` lines (about 60 bytes an object, on disk past 16 MiB): a blob whose
+        # errors or notes need a place is named from them, not by walking the history a second time.
+        self.names = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115 - closed by scan_history
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
@@ -164,14 +177,19 @@ class _MissingWalk:
 
     def _run(self) -> None:
         try:
-            self.missing = missing_objects(self.repo, stopped=self.stopped)
+            self.missing = missing_objects(self.repo, stopped=self.stopped, names=self.names)
         except GitError as e:
             self.error = e
+
+    def paths(self, oids: Iterable[str]) -> dict[str, str]:
+        """The path the walk reached each blob of ``oids`` by (after ``join``)."""
+        return paths_from_walk(self.names, oids)
 
     def stop(self) -> None:
         """The scan failed: end the walk (its git process) too."""
         self.stopped.set()
         self.thread.join()
+        self.names.close()
 
     def join(self) -> list[str]:
         while self.thread.is_alive():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+from typing import IO
 
 from wvzscan.finding import ScanResult
 from wvzscan.sources.git import objects_meta
@@ -47,11 +49,16 @@ def _has_gitmodules(repo: Repo) -> bool:
 
 
 def missing_objects(
-    repo: Repo, revs: tuple[str, ...] = ("--all",), stopped: threading.Event | None = None
+    repo: Repo,
+    revs: tuple[str, ...] = ("--all",),
+    stopped: threading.Event | None = None,
+    names: IO[bytes] | None = None,
 ) -> list[str]:
     """Objects that refs lead to but the object store lacks (walks every tree; prints, never fetches).
 
-    ``stopped``: when set, the walk ends early (its git process is stopped; the answer is partial)."""
+    ``stopped``: when set, the walk ends early (its git process is stopped; the answer is partial).
+    ``names``: the walk's ``<oid> <path>`` lines are copied there (the path it first reached each
+    object by), so a blob can be named later without walking the history again."""
     if repo.head() is None and not repo.run("for-each-ref", "--count=1").strip():
         return []  # an empty repository
     args = ["rev-list", "--objects", "--missing=print", *revs]
@@ -62,6 +69,8 @@ def missing_objects(
             for chunk in proc.chunks():
                 if stopped is not None and stopped.is_set():
                     raise _Stopped
+                if names is not None:
+                    names.write(chunk)
                 buf = rest + chunk
                 cut = buf.rfind(b"\n") + 1
                 block, rest = buf[:cut], buf[cut:]
@@ -78,6 +87,21 @@ def missing_objects(
 
 class _Stopped(Exception):
     pass
+
+
+def paths_from_walk(names: IO[bytes], oids: Iterable[str]) -> dict[str, str]:
+    """The path the walk first reached each of ``oids`` by (``missing_objects(names=...)``'s lines);
+    a blob only a tag or a ref names directly has no path, and is left out."""
+    wanted = {o.encode("ascii") for o in oids}
+    out: dict[str, str] = {}
+    names.seek(0)
+    for line in names:
+        oid, sep, path = line.rstrip(b"\n").partition(b" ")
+        if sep and path and oid in wanted and oid.decode() not in out:
+            out[oid.decode()] = path.decode("utf-8", "surrogateescape")
+            if len(out) == len(wanted):
+                break
+    return out
 
 
 def _count_objects(repo: Repo) -> dict[str, int]:
