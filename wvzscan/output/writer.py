@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Iterator
 from typing import BinaryIO, TextIO
 
 from wvzscan.errors import WvzscanError
@@ -44,6 +45,17 @@ class _Refused(Exception):
 
 def _fail(path: str, why: str) -> WvzscanError:
     return WvzscanError(f"cannot write {escape_line(path)}: {why}")
+
+
+@contextlib.contextmanager
+def _failing(path: str) -> Iterator[None]:
+    """A refusal or an OS error inside becomes the one clear ``WvzscanError`` for ``path``."""
+    try:
+        yield
+    except _Refused as e:
+        raise _fail(path, str(e)) from None
+    except OSError as e:
+        raise _fail(path, _os_reason(e)) from None
 
 
 def _os_reason(e: OSError) -> str:
@@ -163,24 +175,16 @@ def write_private(path: str, text: str | bytes) -> None:
     if fd is not None:
         out = _dup_stream(path, fd)
         try:
-            _write_all(out, data)
-        except OSError as e:
-            raise _fail(path, _os_reason(e)) from None
+            with _failing(path):
+                _write_all(out, data)
         finally:
             os.close(out)
         return
-    try:
+    with _failing(path):
         dirfd, name = _open_parent(path)
-    except _Refused as e:
-        raise _fail(path, str(e)) from None
-    except OSError as e:
-        raise _fail(path, _os_reason(e)) from None
     try:
-        _write_in(path, dirfd, name, data)
-    except _Refused as e:
-        raise _fail(path, str(e)) from None
-    except OSError as e:
-        raise _fail(path, _os_reason(e)) from None
+        with _failing(path):
+            _write_in(path, dirfd, name, data)
     finally:
         os.close(dirfd)
 
@@ -256,41 +260,34 @@ def _open_fd(path: str, append: bool, private: bool = True) -> int:
     fd = _named_fd(path)
     if fd is not None:
         return _dup_stream(path, fd)
-    try:
+    with _failing(path):
         dirfd, name = _open_parent(path)
-    except _Refused as e:
-        raise _fail(path, str(e)) from None
-    except OSError as e:
-        raise _fail(path, _os_reason(e)) from None
     try:
-        for _ in range(3):
-            st = _lstat(name, dirfd)
-            if st is None:
-                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | (os.O_APPEND if append else 0)
+        with _failing(path):
+            for _ in range(3):
+                st = _lstat(name, dirfd)
+                if st is None:
+                    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | (os.O_APPEND if append else 0)
+                    try:
+                        return os.open(name, flags, 0o600, dir_fd=dirfd)
+                    except FileExistsError:
+                        continue  # created between the look and the open: look again
+                if _is_stream(st.st_mode) or _dev_link_stream(path, st):
+                    return _stream_fd(path, name, dirfd, follow=stat.S_ISLNK(st.st_mode))
+                if not append:
+                    if stat.S_ISREG(st.st_mode):
+                        raise _Refused("it already exists; give a new file")
+                    raise _Refused(_kind(st.st_mode))
+                if not stat.S_ISREG(st.st_mode):
+                    raise _Refused(_kind(st.st_mode))
+                out = os.open(name, os.O_WRONLY | os.O_APPEND | _NOFOLLOW | _NOCTTY | _CLOEXEC, dir_fd=dirfd)
                 try:
-                    return os.open(name, flags, 0o600, dir_fd=dirfd)
-                except FileExistsError:
-                    continue  # created between the look and the open: look again
-            if _is_stream(st.st_mode) or _dev_link_stream(path, st):
-                return _stream_fd(path, name, dirfd, follow=stat.S_ISLNK(st.st_mode))
-            if not append:
-                if stat.S_ISREG(st.st_mode):
-                    raise _Refused("it already exists; give a new file")
-                raise _Refused(_kind(st.st_mode))
-            if not stat.S_ISREG(st.st_mode):
-                raise _Refused(_kind(st.st_mode))
-            out = os.open(name, os.O_WRONLY | os.O_APPEND | _NOFOLLOW | _NOCTTY | _CLOEXEC, dir_fd=dirfd)
-            try:
-                _check_own_regular(out, private)
-            except BaseException:
-                os.close(out)
-                raise
-            return out
-        raise _Refused("it keeps changing while it is opened")
-    except _Refused as e:
-        raise _fail(path, str(e)) from None
-    except OSError as e:
-        raise _fail(path, _os_reason(e)) from None
+                    _check_own_regular(out, private)
+                except BaseException:
+                    os.close(out)
+                    raise
+                return out
+            raise _Refused("it keeps changing while it is opened")
     finally:
         os.close(dirfd)
 
@@ -329,8 +326,7 @@ def append_text(path: str, text: str) -> None:
     ``$GITHUB_OUTPUT``): the same checks as :func:`append_private_fd`, its mode left as it is."""
     fd = _open_fd(path, append=True, private=False)
     try:
-        _write_all(fd, _encode(text))
-    except OSError as e:
-        raise _fail(path, _os_reason(e)) from None
+        with _failing(path):
+            _write_all(fd, _encode(text))
     finally:
         os.close(fd)
