@@ -9,23 +9,13 @@ import io
 import json
 import os
 import sqlite3
-import tarfile
 import zlib
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import make_key, run_cli
-
-
-def _tar(members: dict[str, bytes], mode: str = "w") -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode=mode) as t:  # type: ignore[call-overload]
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+from tests.test_archives import _tar  # one tar builder for the archive tests
 
 
 def _zstd(data: bytes) -> bytes:
