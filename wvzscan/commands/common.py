@@ -122,23 +122,23 @@ def scan_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return _with_options(f, hidden=frozenset())
 
 
-# What `wvzscan baseline` does not use: still parsed (and refused with a clear line), not in its help.
-BASELINE_HIDES = frozenset(
-    {
-        "--format",
-        "--report",
-        "--verify",
-        "--revoke",
-        "--dry-run",
-        "--yes",
-        "--fail-on",
-        "--baseline",
-        "--show-secrets",
-        "--audit-log",
-        "--api-url",
-        "--ca-bundle",
-    }
-)
+# What `wvzscan baseline` does not use, and how to tell it was given: still parsed (and refused with a
+# reason when given), not in its help. The order is the order the refusal names them.
+BASELINE_REFUSES: dict[str, Callable[[CliOptions], bool]] = {
+    "--format": lambda o: o.format != "text",
+    "--report": lambda o: bool(o.reports),
+    "--verify": lambda o: o.verify,
+    "--revoke": lambda o: o.revoke,
+    "--audit-log": lambda o: o.audit_log is not None,
+    "--show-secrets": lambda o: o.show_secrets,
+    "--baseline": lambda o: o.scan.baseline is not None,
+    "--dry-run": lambda o: o.dry_run,
+    "--yes": lambda o: o.yes,
+    "--api-url": lambda o: o.api_url is not None,
+    "--ca-bundle": lambda o: o.ca_bundle is not None,
+    "--fail-on": lambda o: o.fail_on != "any",
+}
+BASELINE_HIDES = frozenset(BASELINE_REFUSES)
 
 
 def baseline_options(f: Callable[..., Any]) -> Callable[..., Any]:

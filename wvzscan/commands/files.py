@@ -11,6 +11,7 @@ import click
 
 from wvzscan import api
 from wvzscan.commands.common import (
+    BASELINE_REFUSES,
     SCAN_RAN,
     CliOptions,
     baseline_options,
@@ -57,24 +58,7 @@ def baseline_cmd(paths: tuple[str, ...], history: bool, opts: CliOptions) -> int
     run `wvzscan repo --baseline FILE`). Written to --output (default: stdout); pass it back with
     --baseline FILE to hide these findings. Re-running on unchanged input writes the same bytes.
     """
-    ignored = [
-        flag
-        for flag, used in (
-            ("--format", opts.format != "text"),
-            ("--report", bool(opts.reports)),
-            ("--verify", opts.verify),
-            ("--revoke", opts.revoke),
-            ("--audit-log", opts.audit_log is not None),
-            ("--show-secrets", opts.show_secrets),
-            ("--baseline", opts.scan.baseline is not None),
-            ("--dry-run", opts.dry_run),
-            ("--yes", opts.yes),
-            ("--api-url", opts.api_url is not None),
-            ("--ca-bundle", opts.ca_bundle is not None),
-            ("--fail-on", opts.fail_on != "any"),
-        )
-        if used
-    ]
+    ignored = [flag for flag, given in BASELINE_REFUSES.items() if given(opts)]
     if ignored:
         raise WvzscanError(f"baseline writes fingerprints only: {', '.join(ignored)} does not apply here")
     # Recording a baseline never hides what an older baseline lists.
