@@ -340,3 +340,16 @@ def test_many_utf16_keys_positions_are_exact(tmp_path: Path) -> None:
     found = sorted((f["line"], f["column"], f["key_prefix"]) for f in r.json()["findings"])
     expected = sorted((i + 1, len(f"line {i} é key=") + 1, k[:8]) for i, k in enumerate(keys))
     assert found == expected
+
+
+@pytest.mark.parametrize("inner", [b"wvz_", b"w\0v\0z\0_\0"])
+def test_key_whose_body_looks_like_an_encoded_prefix_is_one_base64_finding(prefilter: str, inner: bytes) -> None:
+    # A random body can hold the base64 shape of `wvz_` (or of its UTF-16 form), the needle of a
+    # nested layer: the key must still be one finding of one layer, not also "base64>plain".
+    for align in range(3):
+        shape = base64.b64encode(b"\0" * align + inner)[-(-8 * align // 6) : (8 * (align + len(inner))) // 6]
+        key = "wvz_" + shape.decode().lower() + make_key()[4 + len(shape) :]
+        for shift in range(3):
+            data = b"env: " + base64.b64encode(b"#" * shift + b"\nWEAVZ_API_KEY=" + key.encode() + b"\n")
+            found = [(h.key, h.encoding) for h in scan.hits(data)]
+            assert found == [(key, "base64")], (align, shift, found)

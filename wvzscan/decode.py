@@ -340,7 +340,8 @@ def _nested_window(
     if not decoded:
         return
     for key, inner in _layer(decoded, rules, budget, depth - 1):
-        yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
+        if inner != "plain":  # a key as it is in the first layer is _base64's finding, not a nested one
+            yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
 
 
 def _nested_token(data: bytes, pos: int, rules: detect.Rules, budget: Budget, depth: int) -> Iterator[Encoded]:
@@ -357,7 +358,8 @@ def _nested_token(data: bytes, pos: int, rules: detect.Rules, budget: Budget, de
         budget.skip(e.reason, f"offset {pos}", str(e))
         return
     for key, inner in _layer(decoded, rules, budget, depth - 1):
-        yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
+        if inner != "plain":  # a key as it is in the first layer is _base64's finding, not a nested one
+            yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
 
 
 def _layer(data: bytes, rules: detect.Rules, budget: Budget, depth: int) -> Iterator[tuple[str, str]]:
