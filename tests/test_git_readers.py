@@ -87,11 +87,43 @@ def test_pipes_are_widened_where_allowed_and_silently_kept_elsewhere(tmp_path: P
             max_file = Path("/proc/sys/fs/pipe-max-size")
             limit = int(max_file.read_text()) if max_file.exists() else 0
             assert size >= min(1 << 20, limit) or size == 65536  # over the user's quota: the default
+            assert widen_pipe(r) == size  # the size it has, for the reader to know
     finally:
         os.close(r)
         os.close(w)
     with open(tmp_path / "f", "wb") as f:
         widen_pipe(f.fileno())  # not a pipe: nothing happens, nothing is raised
+
+
+@pytest.mark.parametrize("pipe_size", [0, 1 << 20])
+def test_patient_reader_gets_every_answer_from_a_slow_writer(pipe_size: int) -> None:
+    # A writer that gives a few bytes at a time, slowly: the patient reader (a wide pipe) pauses
+    # after each small read and must still parse every answer whole, as the plain reader does.
+    import threading
+    import time
+
+    blobs = [os.urandom(n) for n in (0, 1, 5000, 70_000, 3)]
+    stream = b"".join(f"{i:040x} blob {len(b)}\n".encode() + b + b"\n" for i, b in enumerate(blobs))
+    r, w = os.pipe()
+
+    def write() -> None:
+        for i in range(0, len(stream), 30_000):
+            os.write(w, stream[i : i + 30_000])
+            time.sleep(0.002)
+        os.close(w)
+
+    t = threading.Thread(target=write)
+    t.start()
+    try:
+        reader = AnswerReader.of_fd(r, pipe_size)
+        got = []
+        while (a := reader.next()) is not None:
+            assert a[2] is not None
+            got.append(bytes(a[2]))
+    finally:
+        t.join()
+        os.close(r)
+    assert got == blobs
 
 
 def test_prefilter_any_stops_at_the_first_needle_and_works_on_views() -> None:

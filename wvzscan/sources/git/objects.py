@@ -281,7 +281,7 @@ class ParallelReader:
 
         Objects the quick check passes (``fast.quick``: the common case) are handled in this
         thread, outside the lock; only the others go through ``handle`` under the lock."""
-        reader = AnswerReader.of_fd(batch.stdout.fileno())
+        reader = AnswerReader.of_fd(batch.stdout.fileno(), batch.pipe_size)
         handle, lock, fast = self.handle, self.lock, self.fast
         quick = fast.quick if fast is not None else None
         n = scanned = raw = 0
