@@ -32,8 +32,11 @@ from wvzscan.sources.git.process import AnswerReader, Batch, Repo, discover  # n
 class _Clean:
     """A handler that passes everything as clean (only the reading is timed)."""
 
-    def quick(self, typ: str, data: memoryview) -> int | None:
+    def quick(self, typ: str, data: memoryview, needles: bool | None = None) -> int | None:
         return len(data)
+
+    def spans(self, data: memoryview) -> None:
+        return None
 
     def counted(self, objects: int, scanned: int, raw: int) -> None:
         pass

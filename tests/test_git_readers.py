@@ -11,10 +11,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import commit_file, git, init_repo, make_key, run_cli
 from wvzscan import scan
 from wvzscan.prefilter import Prefilter
+from wvzscan.sources import archives
 from wvzscan.sources.git import objects
 from wvzscan.sources.git.process import AnswerReader, GitError, Truncated, discover, parse_batch, widen_pipe
 
@@ -152,6 +155,22 @@ def test_certainly_clean_is_false_for_needles_of_every_encoding_and_containers()
     assert not scan.certainly_clean(memoryview(b"\x1f\x8b\x08" + b"\0" * 100))
 
 
+_MAGICS = [b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b\x08", b"BZh91AY&SY", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd"]
+_MAGICS += [b"7z\xbc\xaf\x27\x1c", b"%PDF-", b"SQLite format 3\x00", b"\x78\x9c", b"\x78\x01", b"\x78\xda"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.sampled_from([b"", *_MAGICS]), st.binary(max_size=300), st.booleans())
+def test_property_may_be_container_never_misses_what_kind_recognises(head: bytes, tail: bytes, tar: bool) -> None:
+    data = head + tail
+    if tar:
+        data = data.ljust(257, b"\0")[:257] + b"ustar" + tail
+    for d in (data, memoryview(data)):
+        if archives.kind(bytes(d)) is not None:
+            assert archives.may_be_container(d)
+    assert not archives.may_be_container(b"#!/bin/sh\n" * 40)  # the common case: kind is not asked
+
+
 def _busy_repo(tmp: Path) -> tuple[Path, str]:
     """Hundreds of clean objects and keys in a blob, an encoded blob, a zip, a commit and a tag message."""
     repo = init_repo(tmp)
@@ -282,3 +301,59 @@ def test_a_planted_commit_graph_hides_nothing(tmp_path: Path) -> None:
     r = run_cli("repo", str(repo), "--format", "json")
     assert r.code == 3
     assert [e["where"] for e in r.json()["errors"]] == [f"git object {gone}"]
+
+
+class _SpansOnly:
+    def quick(self, typ: str, data: memoryview, needles: bool | None = None) -> int | None:
+        return None
+
+    def counted(self, objects: int, scanned: int, raw: int) -> None:
+        pass
+
+    def spans(self, data: memoryview) -> tuple[list[int], list[int], int] | None:
+        return scan.needle_spans(data)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_look_over_many_answers_places_each_needle_in_its_own_object(seed: int) -> None:
+    # One Hyperscan scan over a run of buffered answers must say of each object exactly what a
+    # scan of that object alone says: needles at its edges count, needles that run into the next
+    # header (or come from the header's object id) do not.
+    import random
+
+    if not Prefilter([b"wvz"]).available:
+        pytest.skip("Hyperscan is not installed")
+    rng = random.Random(seed)
+    pieces = [b"wvz", b"d3Z6X", b"%77", b"w\0v\0z\0_\0", b"H4sI", b"3d2"]
+    contents = []
+    for _ in range(300):
+        body = bytes(rng.choice(b"abcdefxyz0123456789 \n") for _ in range(rng.randrange(0, 60)))
+        if rng.random() < 0.3:
+            at = rng.randrange(0, len(body) + 1)
+            body = body[:at] + rng.choice(pieces) + body[at:]
+        if rng.random() < 0.1:
+            body += rng.choice(pieces)[:-1]  # a needle cut short by the object's end
+        contents.append(body)
+    stream = b"".join(f"{i:040x} blob {len(c)}\n".encode() + c + b"\n" for i, c in enumerate(contents))
+    reader = AnswerReader(io.BytesIO(stream).readinto, size=len(stream) + 1)
+    got = reader.take()
+    assert got is not None
+    view, answers = got
+    assert len(answers) == len(contents)  # every whole answer buffered, in one take
+    look = objects._Needles(_SpansOnly(), view, answers)
+    for (_, _, body, size), content in zip(answers, contents, strict=True):
+        assert bytes(view[body : body + size]) == content
+        assert look.within(body, size) == scan._PREFILTER.any(content), content
+
+
+def test_spans_stop_at_the_limit_and_say_how_far_they_are_complete() -> None:
+    p = Prefilter([b"wvz", b"abc"])
+    if not p.available:
+        pytest.skip("Hyperscan is not installed")
+    data = b"..wvz.." * 10 + b"abc"
+    spans = p.spans(data, limit=3)
+    assert spans is not None
+    starts, ends, complete = spans
+    assert starts == [2, 9, 16] and ends == [5, 12, 19] and complete == 19
+    assert p.spans(data) == ([2 + 7 * i for i in range(10)] + [70], [5 + 7 * i for i in range(10)] + [73], len(data))
+    assert Prefilter([b"wvz"], use_hyperscan=False).spans(data) is None

@@ -23,6 +23,7 @@ MIN_BYTES = 256
 class Prefilter:
     def __init__(self, needles: Sequence[bytes], use_hyperscan: bool = True) -> None:
         self.needles = tuple(needles)
+        self._lengths = [len(n) for n in self.needles]
         self._db: Any = None
         self._tried = not use_hyperscan  # off: every caller searches for itself (the fallback)
         self._hits: dict[int, list[int]] = {}
@@ -72,11 +73,7 @@ class Prefilter:
         memoryview into a reader's buffer is scanned in place, without a copy)."""
         if not self.available:
             return None
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            import hyperscan
-
-            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        scratch = self._scratch()
         try:
             self._db.scan(data, match_event_handler=_stop, scratch=scratch)
         except Exception as e:  # hyperscan.ScanTerminated: the handler stopped it at a needle
@@ -84,6 +81,44 @@ class Prefilter:
                 return True
             raise
         return False
+
+    def spans(self, data: bytes | bytearray | memoryview, limit: int = 4096) -> Spans | None:
+        """Every needle in ``data`` as ``(starts, ends, complete)``: start and end offsets sorted
+        by end, all of them up to offset ``complete`` (``len(data)`` unless more than ``limit``
+        were found and the scan stopped there). None: no Hyperscan, the caller cannot tell.
+
+        One scan over a run of many objects costs one call instead of one per object; any thread,
+        like ``any``."""
+        if not self.available:
+            return None
+        scratch = self._scratch()
+        starts: list[int] = []
+        ends: list[int] = []
+        lengths = self._lengths
+
+        def on_match(ident: int, start: int, end: int, flags: int, context: Any) -> bool:
+            starts.append(end - lengths[ident])
+            ends.append(end)
+            return len(ends) >= limit
+
+        try:
+            self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        except Exception as e:
+            if type(e).__name__ == "ScanTerminated":
+                return starts, ends, ends[-1]
+            raise
+        return starts, ends, len(data)
+
+    def _scratch(self) -> Any:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            import hyperscan
+
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        return scratch
+
+
+Spans = tuple[list[int], list[int], int]
 
 
 def _stop(ident: int, start: int, end: int, flags: int, context: Any) -> bool:

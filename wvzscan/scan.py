@@ -14,7 +14,7 @@ from wvzscan.budget import Budget
 from wvzscan.config import ArchiveLimits
 from wvzscan.finding import Finding, Locator, ScanResult
 from wvzscan.output.redact import redact, scrub
-from wvzscan.prefilter import Prefilter
+from wvzscan.prefilter import Prefilter, Spans
 from wvzscan.progress import Progress
 from wvzscan.sources import Chunk, archives
 
@@ -109,15 +109,26 @@ def hits(data: bytes, rules: detect.Rules = detect.DEFAULT_RULES, budget: Budget
 KIND_HEAD = 4096
 
 
-def certainly_clean(data: bytes | memoryview, rules: detect.Rules = detect.DEFAULT_RULES) -> bool:
+def needle_spans(data: bytes | memoryview) -> Spans | None:
+    """Where the needles of ``certainly_clean`` are in ``data`` (a run of many objects: one scan for
+    all of them); None without Hyperscan. See ``Prefilter.spans``."""
+    return _PREFILTER.spans(data)
+
+
+def certainly_clean(
+    data: bytes | memoryview, rules: detect.Rules = detect.DEFAULT_RULES, needles: bool | None = None
+) -> bool:
     """True when the full path (``Scanner.expanded``) would find nothing in ``data`` and say nothing
     about it: no needle of any encoding (the one set ``hits`` starts from) and no container header.
-    False means "maybe": the full path decides. Always False without Hyperscan.
+    False means "maybe": the full path decides. Always False without Hyperscan. ``needles``: whether
+    ``data`` holds a needle, when ``needle_spans`` already told.
 
     For many threads at once, without a lock: one Hyperscan scratch per thread, the GIL released
     while it runs, stopped at the first needle; ``data`` may be a memoryview (scanned in place)."""
-    if archives.kind(bytes(data[:KIND_HEAD])) is not None:
+    if archives.may_be_container(data) and archives.kind(bytes(data[:KIND_HEAD])) is not None:
         return False
+    if needles is not None:  # ``needle_spans`` already looked
+        return not needles
     return _PREFILTER.any(data) is False
 
 

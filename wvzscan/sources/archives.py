@@ -82,6 +82,16 @@ def kind(data: bytes) -> str | None:
     return None
 
 
+# The first byte of every container ``kind`` recognises (a tar is told at offset 257): most content
+# starts with none of them, and then ``kind`` need not run (the per-object quick check of a history).
+_FIRST_BYTES = frozenset(b"P\x1fB\xfd\x287%Sx")
+
+
+def may_be_container(data: bytes | memoryview) -> bool:
+    """False when ``kind`` would certainly say None (a test holds the two together)."""
+    return bool(data) and (data[0] in _FIRST_BYTES or data[257:262] == b"ustar")
+
+
 class _Unreadable(Exception):
     """Corrupt or unsupported content: an error."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from wvzscan import scan as pipeline
 from wvzscan.finding import Finding, ScanError, ScanResult
+from wvzscan.prefilter import Spans
 from wvzscan.progress import Progress
 from wvzscan.sources import Chunk, Origin, Source
 from wvzscan.sources.files import excluded
@@ -58,19 +59,24 @@ class ObjectScanner:
         origin = Origin(commit=oid, where="commit message") if typ == "commit" else Origin(tag=oid, where="tag message")
         return Chunk(message, self.source, None, origin), header
 
-    def quick(self, typ: str, data: memoryview) -> int | None:
+    def quick(self, typ: str, data: memoryview, needles: bool | None = None) -> int | None:
         """The common path, for many reader threads at once and without the lock: an object that
         certainly holds nothing (``scan.certainly_clean``: no needle of any encoding, no container
         header) needs nothing but counting; returns the bytes the full path would have counted
-        (a commit's or tag's message), or None when the full path (``__call__``) must see it."""
+        (a commit's or tag's message), or None when the full path (``__call__``) must see it.
+        ``needles``: whether the object holds a needle, when ``spans`` already told."""
         if typ == "blob":
             if self.max_size is not None and len(data) > self.max_size:
                 return None  # counted as a skip, once, by the full path
-            return len(data) if pipeline.certainly_clean(data, self.scanner.rules) else None
+            return len(data) if pipeline.certainly_clean(data, self.scanner.rules, needles) else None
         if typ not in ("commit", "tag"):
             return None
         _, _, message = bytes(data).partition(b"\n\n")  # what ``chunk`` scans
-        return len(message) if pipeline.certainly_clean(message, self.scanner.rules) else None
+        return len(message) if pipeline.certainly_clean(message, self.scanner.rules, needles) else None
+
+    def spans(self, data: memoryview) -> Spans | None:
+        """Where needles are in a run of many objects (one scan for all); None: cannot tell."""
+        return pipeline.needle_spans(data)
 
     def counted(self, objects: int, scanned: int, raw: int) -> None:
         """What the quick path passed, added up (under the readers' lock)."""

@@ -9,6 +9,7 @@ costs one error, never the rest of the scan.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import threading
 from collections import deque
@@ -16,7 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from wvzscan.sources.git.process import AnswerReader, Batch, GitError, Repo, Truncated, explain
+from wvzscan.prefilter import Spans
+from wvzscan.sources.git.process import AnswerReader, Batch, GitError, Parsed, Repo, Truncated, explain
 
 # object id (hex), type, content
 Handler = Callable[[str, str, bytes], None]
@@ -26,9 +28,14 @@ Problem = Callable[[str, str], None]  # (object id, message)
 class FastPath(Protocol):
     """The common path of a handler, run by each reader thread without the lock."""
 
-    def quick(self, typ: str, data: memoryview) -> int | None:
+    def quick(self, typ: str, data: memoryview, needles: bool | None = None) -> int | None:
         """The bytes the full path would count for an object that certainly holds nothing; None
-        when the full path (``handle``, under the lock) must see it."""
+        when the full path (``handle``, under the lock) must see it. ``needles``: whether ``spans``
+        found a needle in the object (None: it could not tell; ``quick`` looks itself)."""
+
+    def spans(self, data: memoryview) -> Spans | None:
+        """Where needles are in a run of answers (start and end offsets sorted by end, complete up
+        to an offset): one look for many objects. None: cannot tell."""
 
     def counted(self, objects: int, scanned: int, raw: int) -> None:
         """Add what ``quick`` passed (called under the lock, in batches)."""
@@ -280,40 +287,72 @@ class ParallelReader:
         """Answers in order; False when the process died before answering everything.
 
         Objects the quick check passes (``fast.quick``: the common case) are handled in this
-        thread, outside the lock; only the others go through ``handle`` under the lock."""
+        thread, outside the lock; only the others go through ``handle`` under the lock. The
+        quick check looks at every answer buffered at once (``fast.spans``: one Hyperscan call
+        for a run of objects, not one per object)."""
         reader = AnswerReader.of_fd(batch.stdout.fileno(), batch.pipe_size)
         handle, lock, fast = self.handle, self.lock, self.fast
-        quick = fast.quick if fast is not None else None
         n = scanned = raw = 0
         try:
             while True:
                 try:
-                    answer = reader.next()
+                    got = reader.take()
                 except Truncated:
                     return False
-                if answer is None:
+                if got is None:
                     return not sent
-                sent.popleft()
-                oid, typ, data = answer
-                if data is None:
-                    with lock:
-                        self.on_missing(oid.decode("ascii", "replace"), typ)
-                elif typ in READ_TYPES_STR:
-                    counted = quick(typ, data) if quick is not None else None
+                view, answers = got
+                needles = _Needles(fast, view, answers)
+                for oid, typ, body, size in answers:
+                    sent.popleft()
+                    if body < 0:
+                        with lock:
+                            self.on_missing(oid.decode("ascii", "replace"), typ)
+                        continue
+                    if typ not in READ_TYPES_STR:
+                        continue
+                    data = view[body : body + size]
+                    counted = fast.quick(typ, data, needles.within(body, size)) if fast is not None else None
                     if counted is None:
                         with lock:
                             handle(oid.decode("ascii", "replace"), typ, bytes(data))
                     else:
-                        n, scanned, raw = n + 1, scanned + counted, raw + len(data)
+                        n, scanned, raw = n + 1, scanned + counted, raw + size
                         if n >= FLUSH and fast is not None:
                             with lock:
                                 fast.counted(n, scanned, raw)
                             n = scanned = raw = 0
-                del answer, data
+                    del data
+                del view, answers, needles
         finally:
             if n and fast is not None:
                 with lock:
                     fast.counted(n, scanned, raw)
+
+
+class _Needles:
+    """Where the needles are in one run of buffered answers, found by one look (``fast.spans``)."""
+
+    def __init__(self, fast: FastPath | None, view: memoryview, answers: list[Parsed]) -> None:
+        self.spans: Spans | None = None
+        self.lo = 0
+        bodies = [(body, size) for _, typ, body, size in answers if body >= 0 and typ in READ_TYPES_STR]
+        if fast is None or len(bodies) < 2:
+            return  # one object: quick looks itself
+        self.lo = bodies[0][0]
+        self.spans = fast.spans(view[self.lo : bodies[-1][0] + bodies[-1][1]])
+
+    def within(self, body: int, size: int) -> bool | None:
+        """Whether a needle lies wholly inside the content at ``body``; None: not known."""
+        if self.spans is None:
+            return None
+        starts, ends, complete = self.spans
+        b, e = body - self.lo, body - self.lo + size
+        if e > complete:
+            return None  # past where the look stopped
+        i = bisect.bisect_left(ends, b)
+        j = bisect.bisect_right(ends, e)
+        return any(starts[k] >= b for k in range(i, j))
 
 
 def read_one(repo: Repo, oid: str) -> tuple[str, bytes] | None:

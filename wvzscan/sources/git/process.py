@@ -337,6 +337,8 @@ class Answer:
 
 
 MAX_HEADER = 4096  # an answer's header line is an object id, a type and a size (or "missing")
+# An answer parsed in place: (object id, type, content offset in the reader's buffer or -1, size).
+Parsed = tuple[bytes, str, int, int]
 _TYPES = {b"blob": "blob", b"commit": "commit", b"tag": "tag", b"tree": "tree"}
 
 
@@ -410,8 +412,32 @@ class AnswerReader:
         (type "missing" or "ambiguous"); None at the end.
 
         Raises Truncated when git died inside an answer, GitError on output that is no answer."""
+        a = self._one(True)
+        if a is None:
+            return None
+        oid, typ, body, size = a
+        return oid, typ, None if body < 0 else self._view[body : body + size]
+
+    def take(self) -> tuple[memoryview, list[Parsed]] | None:
+        """Every whole answer buffered now (one at least: read as needed), as offsets into one
+        view of the buffer, valid until the next call; None at the end. One look (a Hyperscan
+        scan, say) can then cover many small answers at once."""
+        first = self._one(True)
+        if first is None:
+            return None
+        out = [first]
+        while (a := self._one(False)) is not None:
+            out.append(a)
+        return self._view, out
+
+    def _one(self, fill: bool) -> Parsed | None:
+        """The next answer as (object id, type, content offset in the buffer, size), the offset
+        -1 for a problem. None: the stream ended (``fill``), or no whole answer is buffered (not
+        ``fill``: nothing is read, nothing consumed)."""
         nl = self._buf.find(b"\n", self._start, self._end)
         while nl < 0:
+            if not fill:
+                return None
             have = self._end - self._start
             if have > MAX_HEADER:
                 head = bytes(self._buf[self._start : self._start + 80])
@@ -430,17 +456,20 @@ class AnswerReader:
             except ValueError:
                 raise GitError(f"unexpected output from git cat-file: {bytes(header[:80])!r}") from None
             at = nl + 1 - self._start  # the content's offset from the answer's start
-            if not self._fill(at + size + 1):
-                raise Truncated
+            if self._end - self._start < at + size + 1:
+                if not fill:
+                    return None
+                if not self._fill(at + size + 1):
+                    raise Truncated
             body = self._start + at
             if self._buf[body + size] != 0x0A:
                 raise Truncated
             self._start = body + size + 1
             typ = _TYPES.get(bytes(typ_b)) or typ_b.decode("ascii", "replace")
-            return bytes(oid), typ, self._view[body : body + size]
+            return bytes(oid), typ, body, size
         if len(parts) == 2 and bytes(parts[1]) in (b"missing", b"ambiguous"):
             self._start = nl + 1
-            return bytes(parts[0]), parts[1].decode("ascii"), None
+            return bytes(parts[0]), parts[1].decode("ascii"), -1, 0
         raise GitError(f"unexpected output from git cat-file: {bytes(header[:80])!r}")
 
 
@@ -532,7 +561,8 @@ class Repo:
         return command(self.git_dir, *args, pre=self.pre)
 
     def stream(self, *args: str, stdin: bytes | None = None, strict_stderr: bool = False) -> Stream:
-        what = f"git {args[0]}" if args and not args[0].startswith("-") else "git"
+        sub = args[2:] if args[:1] == ("-c",) else args  # named for its subcommand, not a setting before it
+        what = f"git {sub[0]}" if sub and not sub[0].startswith("-") else "git"
         return Stream(self.cmd(*args), self.env(), stdin=stdin, what=what, strict_stderr=strict_stderr)
 
     def batch(self, *config: str) -> Batch:
