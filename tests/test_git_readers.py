@@ -357,3 +357,45 @@ def test_spans_stop_at_the_limit_and_say_how_far_they_are_complete() -> None:
     assert starts == [2, 9, 16] and ends == [5, 12, 19] and complete == 19
     assert p.spans(data) == ([2 + 7 * i for i in range(10)] + [70], [5 + 7 * i for i in range(10)] + [73], len(data))
     assert Prefilter([b"wvz"], use_hyperscan=False).spans(data) is None
+
+
+def test_a_handler_that_fails_stops_the_readers_instead_of_hanging(tmp_path: Path) -> None:
+    # More output than a pipe holds: if the reading thread dies, git blocks writing, the feeding
+    # thread blocks writing names, and waiting for git would wait forever. The failure must surface.
+    import threading
+
+    repo = init_repo(tmp_path / "r")
+    for i in range(700):
+        (repo / f"f{i}.txt").write_bytes(os.urandom(3000).hex().encode())
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "many")
+
+    class Broken:
+        def quick(self, typ: str, data: memoryview, needles: bool | None = None) -> int | None:
+            raise RuntimeError("handler bug")
+
+        def counted(self, objects: int, scanned: int, raw: int) -> None:
+            pass
+
+        def spans(self, data: memoryview) -> None:
+            return None
+
+    def nothing(*_: object) -> None:
+        pass
+
+    r = discover(str(repo))
+    objs = objects.list_objects(r, sizes=False)
+    assert objs.count > objects.BLOCK
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            objects.ParallelReader(r, objs, nothing, nothing, nothing, workers=2, fast=Broken()).run()
+        except BaseException as e:  # noqa: BLE001 - what the test looks at
+            outcome.append(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "the readers hung"
+    assert outcome and "handler bug" in str(outcome[0])

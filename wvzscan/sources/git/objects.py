@@ -244,7 +244,8 @@ class ParallelReader:
         sent: deque[bytes] = deque()
         writer = threading.Thread(target=self._write, args=(batch, pending, sent), daemon=True)
         writer.start()
-        crashed = False
+        crashed = True  # until _read returns: if it raises, git must be stopped before it is waited
+        # for (blocked on a full pipe that nobody reads, it would never exit, nor would the writer)
         try:
             crashed = not self._read(batch, sent)
         finally:
