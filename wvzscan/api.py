@@ -21,19 +21,13 @@ from wvzscan.finding import Finding, ScanError, ScanResult
 from wvzscan.options import ScanOptions
 from wvzscan.pipeline import Source, run
 from wvzscan.progress import Progress
-from wvzscan.sources.git.source import (
-    CommitsSource,
-    HistorySource,
-    IndexSource,
-    Narrowing,
-    PushSource,
-    PushUpdate,
-    cloned,
-    is_url,
-    nothing_staged,
-    open_repository,
-)
+from wvzscan.sources.git.index import IndexSource, nothing_staged
+from wvzscan.sources.git.repository import is_url
+from wvzscan.sources.git.repository import open_repo as open_repository
 from wvzscan.sources.paths import PathsSource
+
+# The history, range and push sources (wvzscan.sources.git.source) load in the functions that use
+# them: the `staged` hook, which runs on every commit, never pays for them.
 
 if TYPE_CHECKING:  # httpx and the API client load only when verify or revoke runs
     from wvzscan.response import ResponseOutcome
@@ -72,6 +66,8 @@ def scan_repository(
 ) -> ScanResult:
     """A repository's history: a path (work tree or bare) or a URL, cloned to a temporary folder that is
     removed afterwards. Whole history by default; ``since``/``range``/``branch`` narrow it."""
+    from wvzscan.sources.git.source import HistorySource, Narrowing, cloned
+
     narrowing = Narrowing(since, range, branch)
     if is_url(target):
         with cloned(target) as path:
@@ -91,6 +87,8 @@ def scan_commits(
     progress: Progress | None = None,
 ) -> ScanResult:
     """What the commits ``revs`` (``git log`` arguments, e.g. ``["A..B"]``) add."""
+    from wvzscan.sources.git.source import CommitsSource
+
     return run(CommitsSource(open_repository(repo), tuple(revs), tuple(notes)), options, progress=progress)
 
 
@@ -111,6 +109,8 @@ def scan_push(
 ) -> ScanResult:
     """What a push sends: pre-push ``hook_lines`` (empty: nothing is sent), or ``from_ref..to_ref``, or
     else what ``head`` has that no remote-tracking branch has."""
+    from wvzscan.sources.git.source import PushSource, PushUpdate
+
     updates = None if hook_lines is None else tuple(PushUpdate.parse(hook_lines))
     src = PushSource(open_repository(repo), updates, from_ref, to_ref, to_remote_ref, head)
     return run(src, options)

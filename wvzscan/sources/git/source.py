@@ -1,5 +1,6 @@
-"""The git sources behind the pipeline's one ``Source`` interface: whole history, a range of commits,
-the index (``staged``) and a push. Each turns git's failures into one clear ``WvzscanError``.
+"""The git sources behind the pipeline's one ``Source`` interface: whole history, a range of commits
+and a push (the index, which the ``staged`` hook scans, is ``index.IndexSource``: a hook loads only
+that). Each turns git's failures into one clear ``WvzscanError``.
 """
 
 from __future__ import annotations
@@ -14,19 +15,9 @@ from wvzscan.errors import WvzscanError
 from wvzscan.options import ScanOptions
 from wvzscan.sources.context import SourceContext
 from wvzscan.sources.git.process import GitError, Repo, run
-from wvzscan.sources.git.repository import open_repo
+from wvzscan.sources.git.repository import root_of
 
-_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.I)
 _ZEROS = re.compile(r"^0+$")
-
-
-def is_url(target: str) -> bool:
-    return bool(_URL.match(target)) and not os.path.exists(target)
-
-
-def open_repository(path: str) -> Repo:
-    """The repository at ``path`` (GitError, a WvzscanError, when there is none or git refuses it)."""
-    return open_repo(path)
 
 
 @contextmanager
@@ -66,10 +57,6 @@ class Narrowing:
         return not (self.since or self.range or self.branch)
 
 
-def _root(repo: Repo) -> str:
-    return repo.work_tree or "."
-
-
 @dataclass(frozen=True)
 class HistorySource:
     """Every object reachable from every ref (``wvzscan repo``), or the commits ``narrowing`` names."""
@@ -82,7 +69,7 @@ class HistorySource:
 
     @property
     def root(self) -> str:
-        return self.root_dir or _root(self.repo)
+        return self.root_dir or root_of(self.repo)
 
     def refuses(self, options: ScanOptions) -> str | None:
         if self.include_unreachable and not self.narrowing.whole:
@@ -138,7 +125,7 @@ class CommitsSource:
 
     @property
     def root(self) -> str:
-        return _root(self.repo)
+        return root_of(self.repo)
 
     def refuses(self, options: ScanOptions) -> str | None:
         return None
@@ -162,42 +149,6 @@ class CommitsSource:
                 )
         finally:
             ctx.progress.done()
-
-
-@dataclass(frozen=True)
-class IndexSource:
-    """What ``git commit`` would record: the lines the staged changes add (``whole``: every indexed file)."""
-
-    repo: Repo
-    whole: bool = False
-
-    @property
-    def root(self) -> str:
-        return _root(self.repo)
-
-    def refuses(self, options: ScanOptions) -> str | None:
-        if self.repo.work_tree is None:
-            return f"{self.repo.git_dir} is a bare repository: it has no index to scan"
-        return None
-
-    def produce(self, ctx: SourceContext) -> None:
-        from wvzscan.sources.git.changes import scan_index
-
-        if self.whole:
-            ctx.result.notes.append(
-                "run by the pre-commit framework with nothing staged (pre-commit run --all-files): "
-                "every file in the index was scanned"
-            )
-        cfg = ctx.config
-        scan_index(
-            self.repo, ctx.scanner, ctx.result, exclude=cfg.exclude, whole=self.whole, max_size=ctx.max_file_size
-        )
-
-
-def nothing_staged(repo: Repo) -> bool:
-    if repo.head() is None:
-        return False  # a first commit: everything staged is new anyway
-    return not repo.run("diff-index", "--cached", "--name-only", "-z", "HEAD")
 
 
 @dataclass(frozen=True)
@@ -239,7 +190,7 @@ class PushSource:
 
     @property
     def root(self) -> str:
-        return _root(self.repo)
+        return root_of(self.repo)
 
     def refuses(self, options: ScanOptions) -> str | None:
         return None
