@@ -345,9 +345,12 @@ class _Needles:
 
     def within(self, body: int, size: int) -> bool | None:
         """Whether a needle lies wholly inside the content at ``body``; None: not known."""
-        if self.spans is None:
+        spans = self.spans
+        if spans is None:
             return None
-        starts, ends, complete = self.spans
+        starts, ends, complete = spans
+        if not ends:
+            return False  # the common case: no needle anywhere in the run
         b, e = body - self.lo, body - self.lo + size
         if e > complete:
             return None  # past where the look stopped
