@@ -346,15 +346,12 @@ def test_one_look_over_many_answers_places_each_needle_in_its_own_object(seed: i
         assert look.within(body, size) == scan._PREFILTER.any(content), content
 
 
-def test_spans_stop_at_the_limit_and_say_how_far_they_are_complete() -> None:
+def test_spans_stopped_at_the_limit_vouch_for_nothing() -> None:
     p = Prefilter([b"wvz", b"abc"])
     if not p.available:
         pytest.skip("Hyperscan is not installed")
     data = b"..wvz.." * 10 + b"abc"
-    spans = p.spans(data, limit=3)
-    assert spans is not None
-    starts, ends, complete = spans
-    assert starts == [2, 9, 16] and ends == [5, 12, 19] and complete == 19
+    assert p.spans(data, limit=3) == ([], [], 0)  # stopped: it vouches for no offset
     assert p.spans(data) == ([2 + 7 * i for i in range(10)] + [70], [5 + 7 * i for i in range(10)] + [73], len(data))
     assert Prefilter([b"wvz"], use_hyperscan=False).spans(data) is None
 
@@ -399,3 +396,17 @@ def test_a_handler_that_fails_stops_the_readers_instead_of_hanging(tmp_path: Pat
     t.join(60)
     assert not t.is_alive(), "the readers hung"
     assert outcome and "handler bug" in str(outcome[0])
+
+
+def test_take_hands_over_the_whole_answers_before_a_broken_one() -> None:
+    # A broken answer after good ones in the same buffer: the good ones are handed over (they are
+    # answered), and the next take raises for the broken one instead of dropping them with it.
+    good = f"{OID} blob 2\nok\n{'b' * 40} blob 3\nyes\n".encode()
+    for bad in (f"{'c' * 40} blob 1\nCC\n".encode(), b"not an answer\n"):
+        reader = AnswerReader(io.BytesIO(good + bad).readinto, size=1 << 10)
+        got = reader.take()
+        assert got is not None
+        view, answers = got
+        assert [bytes(view[b : b + n]) for _, _, b, n in answers] == [b"ok", b"yes"]
+        with pytest.raises((Truncated, GitError)):
+            reader.take()

@@ -84,8 +84,9 @@ class Prefilter:
 
     def spans(self, data: bytes | bytearray | memoryview, limit: int = 4096) -> Spans | None:
         """Every needle in ``data`` as ``(starts, ends, complete)``: start and end offsets sorted
-        by end, all of them up to offset ``complete`` (``len(data)`` unless more than ``limit``
-        were found and the scan stopped there). None: no Hyperscan, the caller cannot tell.
+        by end, all of them up to offset ``complete``: ``len(data)``, or 0 when more than ``limit``
+        were found and the scan stopped (Hyperscan does not promise to report in order, so a
+        stopped scan vouches for no offset). None: no Hyperscan, the caller cannot tell.
 
         One scan over a run of many objects costs one call instead of one per object; any thread,
         like ``any``."""
@@ -105,8 +106,11 @@ class Prefilter:
             self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         except Exception as e:
             if type(e).__name__ == "ScanTerminated":
-                return starts, ends, ends[-1]
+                return [], [], 0
             raise
+        if any(ends[i] > ends[i + 1] for i in range(len(ends) - 1)):
+            pairs = sorted(zip(ends, starts, strict=True))
+            ends, starts = [e for e, _ in pairs], [s for _, s in pairs]
         return starts, ends, len(data)
 
     def _scratch(self) -> Any:

@@ -426,7 +426,13 @@ class AnswerReader:
         if first is None:
             return None
         out = [first]
-        while (a := self._one(False)) is not None:
+        while True:
+            try:
+                a = self._one(False)
+            except (Truncated, GitError):
+                break  # nothing of it was consumed: the next call meets it again and raises
+            if a is None:
+                break
             out.append(a)
         return self._view, out
 
