@@ -339,9 +339,7 @@ def _nested_window(
     decoded = _b64_decode(text)
     if not decoded:
         return
-    for key, inner in _layer(decoded, rules, budget, depth - 1):
-        if inner != "plain":  # a key as it is in the first layer is _base64's finding, not a nested one
-            yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
+    yield from _below(decoded, where, rules, budget, depth)
 
 
 def _nested_token(data: bytes, pos: int, rules: detect.Rules, budget: Budget, depth: int) -> Iterator[Encoded]:
@@ -357,8 +355,14 @@ def _nested_token(data: bytes, pos: int, rules: detect.Rules, budget: Budget, de
     except OverLimit as e:
         budget.skip(e.reason, f"offset {pos}", str(e))
         return
+    yield from _below(decoded, where, rules, budget, depth)
+
+
+def _below(decoded: bytes, where: list[int], rules: detect.Rules, budget: Budget, depth: int) -> Iterator[Encoded]:
+    """Keys in the layers under a decoded base64 run (``where``: its characters' offsets), placed on
+    the run. A key as it is in the run's own layer is ``_base64``'s finding, not a nested one."""
     for key, inner in _layer(decoded, rules, budget, depth - 1):
-        if inner != "plain":  # a key as it is in the first layer is _base64's finding, not a nested one
+        if inner != "plain":
             yield Encoded(key, where[0], where[-1] + 1, "base64>" + inner)
 
 
