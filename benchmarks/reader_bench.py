@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wvzscan.sources.git.objects import ParallelReader, list_objects  # noqa: E402
-from wvzscan.sources.git.process import AnswerReader, Batch, Repo, discover  # noqa: E402
+from wvzscan.sources.git.process import DELTA_BASE_CACHE, AnswerReader, Batch, Repo, discover  # noqa: E402
 
 
 class _Clean:
@@ -52,7 +52,7 @@ def _nothing(*_: object) -> None:
 
 
 def one_pass(repo: Repo) -> int:
-    cmd = repo.cmd("-c", "core.deltaBaseCacheLimit=256m", "cat-file", "--batch", "--batch-all-objects", "--unordered")
+    cmd = repo.cmd("-c", DELTA_BASE_CACHE, "cat-file", "--batch", "--batch-all-objects", "--unordered")
     batch = Batch(cmd, repo.env())
     batch.stdin.close()
     reader = AnswerReader.of_fd(batch.stdout.fileno())
