@@ -343,8 +343,10 @@ class _Needles:
     def __init__(self, fast: FastPath | None, view: memoryview, answers: list[Parsed]) -> None:
         self.spans: Spans | None = None
         self.lo = 0
+        if fast is None:
+            return
         bodies = [(body, size) for _, typ, body, size in answers if body >= 0 and typ in READ_TYPES_STR]
-        if fast is None or len(bodies) < 2:
+        if len(bodies) < 2:
             return  # one object: quick looks itself
         self.lo = bodies[0][0]
         self.spans = fast.spans(view[self.lo : bodies[-1][0] + bodies[-1][1]])
