@@ -146,6 +146,15 @@ def baseline_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return _with_options(f, hidden=BASELINE_HIDES)
 
 
+def report_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--format``, ``-o``, ``--report`` (checked) and ``--fail-on``, as the scan commands declare
+    them, for a command that reports without scanning (``merge``): passed as they are."""
+    for decls, attrs in reversed(_SCAN_OPTIONS):
+        if decls[0] in ("--format", "-o", "--report", "--fail-on"):
+            f = click.option(*decls, **attrs)(f)
+    return f
+
+
 def _with_options(f: Callable[..., Any], hidden: frozenset[str]) -> Callable[..., Any]:
 
     @functools.wraps(f)

@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import click
 
-from wvzscan.commands.common import SCAN_RAN, CliOptions, emit_reports, say, summarize_incomplete
+from wvzscan.commands.common import SCAN_RAN, CliOptions, emit_reports, report_options, say, summarize_incomplete
 from wvzscan.errors import WvzscanError
-from wvzscan.options import FAIL_ON, FailOn, ScanOptions
-from wvzscan.reports import SCAN_FORMATS
+from wvzscan.options import FailOn, ScanOptions
 
 
 @click.command("merge")
-@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--format",
-    "format_",
-    type=click.Choice(SCAN_FORMATS),
-    default="text",
-    show_default=True,
-    help="Report format on stdout (or in --output).",
-)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE (created 0600).")
-@click.option("--report", "extra_reports", multiple=True, metavar="FORMAT:FILE", help="Also write FORMAT to FILE.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="any", show_default=True)
+@click.argument("shards", metavar="REPORT...", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@report_options
 @click.option("--allow-incomplete", is_flag=True, help="Exit 0 instead of 3 when a shard could not read everything.")
 @click.option("--show-secrets", is_flag=True, help="Print full keys (only when every shard report holds them).")
 @click.option("-q", "--quiet", is_flag=True, help="No messages on stderr.")
 def merge_cmd(
-    reports: tuple[str, ...],
+    shards: tuple[str, ...],
     format_: str,
     output: str | None,
-    extra_reports: tuple[str, ...],
+    reports: tuple[str, ...],
     fail_on: FailOn,
     allow_incomplete: bool,
     show_secrets: bool,
@@ -43,20 +32,14 @@ def merge_cmd(
     """
     from wvzscan.org.merge import ReportedFinding, merge
 
-    for spec in extra_reports:
-        fmt, sep, path = spec.partition(":")
-        if not sep or not path or fmt not in SCAN_FORMATS:
-            raise WvzscanError(
-                f"--report expects FORMAT:FILE with FORMAT one of {', '.join(SCAN_FORMATS)}, got {spec!r}"
-            )
-    result = merge(reports, say=(lambda _m: None) if quiet else say)
+    result = merge(shards, say=(lambda _m: None) if quiet else say)
     if show_secrets and any(isinstance(f, ReportedFinding) and not f.has_secret for f in result.findings):
         raise WvzscanError("--show-secrets needs shard reports written with --show-secrets (these hold no keys)")
     opts = CliOptions(
         scan=ScanOptions(fail_on=fail_on, allow_incomplete=allow_incomplete),
         format=format_,
         output=output,
-        reports=extra_reports,
+        reports=reports,
         show_secrets=show_secrets,
         quiet=quiet,
     )
