@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -345,6 +346,8 @@ MAX_HEADER = 4096  # an answer's header line is an object id, a type and a size 
 # An answer parsed in place: (object id, type, content offset in the reader's buffer or -1, size).
 Parsed = tuple[bytes, str, int, int]
 _TYPES = {b"blob": "blob", b"commit": "commit", b"tag": "tag", b"tree": "tree"}
+# The common answer's header: a SHA-1 or SHA-256 id, a type, a size (no more than 20 digits).
+_HEADER = re.compile(rb"([0-9a-f]{40}(?:[0-9a-f]{24})?) (blob|commit|tag|tree) ([0-9]{1,20})\n")
 
 
 class AnswerReader:
@@ -431,14 +434,29 @@ class AnswerReader:
         if first is None:
             return None
         out = [first]
+        # The common answer (an object, whole in the buffer) parsed inline: this loop runs once
+        # per object of a history (850,000 on git/git), so every call and copy it saves counts.
+        # Anything else (a problem, a partial answer, garbage) goes to _one as the first did.
+        buf, end, types, append, match = self._buf, self._end, _TYPES, out.append, _HEADER.match
+        start = self._start
         while True:
+            m = match(buf, start, end)
+            if m is not None:
+                body, size = m.end(), int(m[3])
+                stop = body + size
+                if stop < end and buf[stop] == 0x0A:
+                    append((m[1], types[m[2]], body, size))
+                    start = stop + 1
+                    continue
+            self._start = start
             try:
                 a = self._one(False)
             except (Truncated, GitError):
                 break  # nothing of it was consumed: the next call meets it again and raises
             if a is None:
                 break
-            out.append(a)
+            append(a)
+            start = self._start
         return self._view, out
 
     def _one(self, fill: bool) -> Parsed | None:
