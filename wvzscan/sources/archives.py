@@ -84,12 +84,14 @@ def kind(data: bytes) -> str | None:
 
 # The first byte of every container ``kind`` recognises (a tar is told at offset 257): most content
 # starts with none of them, and then ``kind`` need not run (the per-object quick check of a history).
-_FIRST_BYTES = frozenset(b"P\x1fB\xfd\x287%Sx")
+FIRST_BYTES = frozenset(b"P\x1fB\xfd\x287%Sx")
+TAR_MAGIC_AT, TAR_MAGIC = 257, b"ustar"
 
 
 def may_be_container(data: bytes | memoryview) -> bool:
     """False when ``kind`` would certainly say None (a test holds the two together)."""
-    return bool(data) and (data[0] in _FIRST_BYTES or data[257:262] == b"ustar")
+    at = TAR_MAGIC_AT
+    return bool(data) and (data[0] in FIRST_BYTES or data[at : at + len(TAR_MAGIC)] == TAR_MAGIC)
 
 
 class _Unreadable(Exception):

@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
+import bisect
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from wvzscan import scan as pipeline
 from wvzscan.finding import Finding, ScanError, ScanResult
-from wvzscan.prefilter import Spans
 from wvzscan.progress import Progress
-from wvzscan.sources import Chunk, Origin, Source
+from wvzscan.sources import Chunk, Origin, Source, archives
 from wvzscan.sources.files import excluded
 from wvzscan.sources.git.objects_meta import Person, person
+from wvzscan.sources.git.process import Parsed
 
 MAX_ITEMIZED_ERRORS = 200  # one error per unreadable object, then a count (a partial clone may lack 10^5)
+
+
+class _Look:
+    """Which answers of a run hold a needle, from one look over the whole run (``scan.needle_spans``).
+
+    ``hits``: the indices of the answers whose content holds a needle wholly (one that runs into
+    the next header, or comes from an object id, does not count); None when the look cannot tell
+    (no Hyperscan, a stopped look, a problem among the answers, a single object): then each
+    object is looked at alone."""
+
+    def __init__(self, view: memoryview, answers: list[Parsed]) -> None:
+        self.hits: set[int] | None = None
+        bodies = [a[2] for a in answers]
+        if len(bodies) < 2 or min(bodies) < 0:
+            return
+        lo, hi = bodies[0], bodies[-1] + answers[-1][3]
+        spans = pipeline.needle_spans(view[lo:hi])
+        if spans is None or spans[2] != hi - lo:
+            return  # no Hyperscan, or the look stopped at its limit: it vouches for nothing
+        starts, ends, _ = spans
+        hits: set[int] = set()
+        for start, end in zip(starts, ends, strict=True):
+            i = bisect.bisect_right(bodies, start + lo) - 1
+            if i >= 0 and end + lo <= bodies[i] + answers[i][3]:
+                hits.add(i)
+        self.hits = hits
 
 
 @dataclass
@@ -74,9 +101,37 @@ class ObjectScanner:
         _, _, message = bytes(data).partition(b"\n\n")  # what ``chunk`` scans
         return len(message) if pipeline.certainly_clean(message, self.scanner.rules, needles) else None
 
-    def spans(self, data: memoryview) -> Spans | None:
-        """Where needles are in a run of many objects (one scan for all); None: cannot tell."""
-        return pipeline.needle_spans(data)
+    def quick_run(self, view: memoryview, answers: list[Parsed]) -> tuple[int, int, int, list[Parsed]]:
+        """``quick`` for a run of buffered answers (``objects.FastPath``): one Hyperscan look over
+        all of them, then, for each blob, only what that look and its first bytes tell. Returns
+        (objects passed, bytes they count, their size, the answers left for the full path)."""
+        rest: list[Parsed] = []
+        passed = counted = raw = 0
+        hits = _Look(view, answers).hits
+        buf = view.obj if isinstance(view.obj, (bytes, bytearray)) else bytes(view)
+        max_size, rules = self.max_size, self.scanner.rules
+        first_bytes, tar_at, tar_magic = archives.FIRST_BYTES, archives.TAR_MAGIC_AT, archives.TAR_MAGIC
+        for i, a in enumerate(answers):
+            _, typ, body, size = a
+            if typ == "blob" and (max_size is None or size <= max_size):
+                # archives.may_be_container, inline: it runs for every blob of a history
+                if (
+                    size
+                    and (buf[body] in first_bytes or (size >= tar_at + 5 and buf.startswith(tar_magic, body + tar_at)))
+                    and archives.kind(bytes(view[body : body + min(size, pipeline.KIND_HEAD)])) is not None
+                ) or (i in hits if hits is not None else not pipeline.certainly_clean(view[body : body + size], rules)):
+                    rest.append(a)
+                else:
+                    passed, counted, raw = passed + 1, counted + size, raw + size
+            elif typ in ("commit", "tag"):
+                n = self.quick(typ, view[body : body + size], None if hits is None else i in hits)
+                if n is None:
+                    rest.append(a)
+                else:
+                    passed, counted, raw = passed + 1, counted + n, raw + size
+            else:
+                rest.append(a)  # a problem, a tree, a blob over the size limit: not the quick path's
+        return passed, counted, raw, rest
 
     def counted(self, objects: int, scanned: int, raw: int) -> None:
         """What the quick path passed, added up (under the readers' lock)."""

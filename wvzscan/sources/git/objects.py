@@ -9,7 +9,6 @@ costs one error, never the rest of the scan.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import threading
 from collections import deque
@@ -17,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from wvzscan.prefilter import Spans
 from wvzscan.sources.git.process import (
     DELTA_BASE_CACHE,
     AnswerReader,
@@ -37,17 +35,14 @@ Problem = Callable[[str, str], None]  # (object id, message)
 class FastPath(Protocol):
     """The common path of a handler, run by each reader thread without the lock."""
 
-    def quick(self, typ: str, data: memoryview, needles: bool | None = None) -> int | None:
-        """The bytes the full path would count for an object that certainly holds nothing; None
-        when the full path (``handle``, under the lock) must see it. ``needles``: whether ``spans``
-        found a needle in the object (None: it could not tell; ``quick`` looks itself)."""
-
-    def spans(self, data: memoryview) -> Spans | None:
-        """Where needles are in a run of answers (start and end offsets sorted by end, complete up
-        to an offset): one look for many objects. None: cannot tell."""
+    def quick_run(self, view: memoryview, answers: list[Parsed]) -> tuple[int, int, int, list[Parsed]]:
+        """Look at a run of buffered answers at once (``AnswerReader.take``): (objects that
+        certainly hold nothing, the bytes the full path would count for them, their size, and the
+        answers left for the reader: objects the full path (``handle``, under the lock) must see,
+        problems and trees, in order)."""
 
     def counted(self, objects: int, scanned: int, raw: int) -> None:
-        """Add what ``quick`` passed (called under the lock, in batches)."""
+        """Add what ``quick_run`` passed (called under the lock, in batches)."""
 
 
 FLUSH = 256  # objects the quick path passes before a reader adds them up under the lock
@@ -293,10 +288,8 @@ class ParallelReader:
     def _read(self, batch: Batch, sent: deque[bytes]) -> bool:
         """Answers in order; False when the process died before answering everything.
 
-        Objects the quick check passes (``fast.quick``: the common case) are handled in this
-        thread, outside the lock; only the others go through ``handle`` under the lock. The
-        quick check looks at every answer buffered at once (``fast.spans``: one Hyperscan call
-        for a run of objects, not one per object)."""
+        Objects the quick check passes (``fast.quick_run``: the common case) are counted in this
+        thread, outside the lock; only the others go through ``handle`` under the lock."""
         reader = AnswerReader.of_fd(batch.stdout.fileno(), batch.pipe_size)
         handle, lock, fast = self.handle, self.lock, self.fast
         n = scanned = raw = 0
@@ -309,62 +302,27 @@ class ParallelReader:
                 if got is None:
                     return not sent
                 view, answers = got
-                needles = _Needles(fast, view, answers)
-                for oid, typ, body, size in answers:
+                for _ in range(len(answers)):
                     sent.popleft()
+                if fast is not None:
+                    passed, counted, size, answers = fast.quick_run(view, answers)
+                    n, scanned, raw = n + passed, scanned + counted, raw + size
+                    if n >= FLUSH:
+                        with lock:
+                            fast.counted(n, scanned, raw)
+                        n = scanned = raw = 0
+                for oid, typ, body, size in answers:
                     if body < 0:
                         with lock:
                             self.on_missing(oid.decode("ascii", "replace"), typ)
-                        continue
-                    if typ not in READ_TYPES_STR:
-                        continue
-                    data = view[body : body + size]
-                    counted = fast.quick(typ, data, needles.within(body, size)) if fast is not None else None
-                    if counted is None:
+                    elif typ in READ_TYPES_STR:
                         with lock:
-                            handle(oid.decode("ascii", "replace"), typ, bytes(data))
-                    else:
-                        n, scanned, raw = n + 1, scanned + counted, raw + size
-                        if n >= FLUSH and fast is not None:
-                            with lock:
-                                fast.counted(n, scanned, raw)
-                            n = scanned = raw = 0
-                    del data
-                del view, answers, needles
+                            handle(oid.decode("ascii", "replace"), typ, bytes(view[body : body + size]))
+                del view, answers
         finally:
             if n and fast is not None:
                 with lock:
                     fast.counted(n, scanned, raw)
-
-
-class _Needles:
-    """Where the needles are in one run of buffered answers, found by one look (``fast.spans``)."""
-
-    def __init__(self, fast: FastPath | None, view: memoryview, answers: list[Parsed]) -> None:
-        self.spans: Spans | None = None
-        self.lo = 0
-        if fast is None:
-            return
-        bodies = [(body, size) for _, typ, body, size in answers if body >= 0 and typ in READ_TYPES_STR]
-        if len(bodies) < 2:
-            return  # one object: quick looks itself
-        self.lo = bodies[0][0]
-        self.spans = fast.spans(view[self.lo : bodies[-1][0] + bodies[-1][1]])
-
-    def within(self, body: int, size: int) -> bool | None:
-        """Whether a needle lies wholly inside the content at ``body``; None: not known."""
-        spans = self.spans
-        if spans is None:
-            return None
-        starts, ends, complete = spans
-        if not ends:
-            return False  # the common case: no needle anywhere in the run
-        b, e = body - self.lo, body - self.lo + size
-        if e > complete:
-            return None  # past where the look stopped
-        i = bisect.bisect_left(ends, b)
-        j = bisect.bisect_right(ends, e)
-        return any(starts[k] >= b for k in range(i, j))
 
 
 def read_one(repo: Repo, oid: str) -> tuple[str, bytes] | None:
