@@ -433,3 +433,35 @@ def test_take_hands_over_the_whole_answers_before_a_broken_one() -> None:
         assert [bytes(view[b : b + n]) for _, _, b, n in answers] == [b"ok", b"yes"]
         with pytest.raises((Truncated, GitError)):
             reader.take()
+
+
+@pytest.mark.parametrize("size", [b"-1", b"+5", b"1_0", b"5x"])
+def test_a_size_field_that_is_not_digits_is_no_answer(size: bytes) -> None:
+    # int() takes "-1", "+5" and "1_0": as a size, "-1" once made an empty answer that the quick
+    # check then read one byte past.
+    stream = b"a" * 40 + b" blob " + size + b"\nhello\n"
+    with pytest.raises(GitError):
+        AnswerReader(io.BytesIO(stream).readinto).take()
+    with pytest.raises(GitError):
+        AnswerReader(io.BytesIO(stream).readinto).next()
+    reader = AnswerReader(io.BytesIO(b"b" * 40 + b" blob 2\nhi\n" + stream).readinto)
+    got = reader.take()  # the whole answer before it is handed over; the next call raises
+    assert got is not None and [a[3] for a in got[1]] == [2]
+    with pytest.raises(GitError):
+        reader.take()
+
+
+def test_a_size_git_claims_is_not_allocated_before_the_bytes_arrive() -> None:
+    # A planted loose object can claim 10^12 bytes and hold 5: the reader's buffer grows with
+    # what arrives (at most doubling), so the claim costs nothing and the answer ends truncated.
+    import tracemalloc
+
+    stream = b"a" * 40 + b" blob 999999999999\nhello"
+    tracemalloc.start()
+    try:
+        with pytest.raises(Truncated):
+            AnswerReader(io.BytesIO(stream).readinto).take()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20

@@ -406,7 +406,10 @@ class AnswerReader:
 
     def _compact(self, need: int) -> None:
         have = self._end - self._start
-        want = max(self._base, need + self._min_read)
+        # Grow with what arrives, at most doubling: a header's size is git's word for what comes
+        # (a planted loose object can claim 100 GB and hold 5 bytes), so it is never allocated
+        # up front.
+        want = max(self._base, min(need + self._min_read, 2 * (have + self._min_read)))
         if want > len(self._buf) or (len(self._buf) > self._base and want == self._base):
             buf = bytearray(want)  # a new buffer: views handed out before stay valid until dropped
             buf[:have] = self._view[self._start : self._end]
@@ -480,10 +483,9 @@ class AnswerReader:
         parts = header.split()
         if len(parts) == 3:
             oid, typ_b, size_b = parts
-            try:
-                size = int(size_b)
-            except ValueError:
-                raise GitError(f"unexpected output from git cat-file: {bytes(header[:80])!r}") from None
+            if not size_b.isdigit():  # what int() also takes ("-1", "+5", "1_0") is no size
+                raise GitError(f"unexpected output from git cat-file: {bytes(header[:80])!r}")
+            size = int(size_b)
             at = nl + 1 - self._start  # the content's offset from the answer's start
             if self._end - self._start < at + size + 1:
                 if not fill:
