@@ -31,17 +31,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wvzscan.sources.git.objects import ParallelReader, list_objects  # noqa: E402
-from wvzscan.sources.git.process import DELTA_BASE_CACHE, AnswerReader, Batch, Repo, discover  # noqa: E402
+from wvzscan.sources.git.process import DELTA_BASE_CACHE, AnswerReader, Batch, Parsed, Repo, discover  # noqa: E402
 
 
 class _Clean:
     """A handler that passes everything as clean (only the reading is timed)."""
 
-    def quick(self, typ: str, data: memoryview, needles: bool | None = None) -> int | None:
-        return len(data)
-
-    def spans(self, data: memoryview) -> None:
-        return None
+    def quick_run(self, view: memoryview, answers: list[Parsed]) -> tuple[int, int, int, list[Parsed]]:
+        size = sum(a[3] for a in answers if a[2] >= 0)
+        return len(answers), size, size, []
 
     def counted(self, objects: int, scanned: int, raw: int) -> None:
         pass

@@ -108,7 +108,9 @@ class ObjectScanner:
         rest: list[Parsed] = []
         passed = counted = raw = 0
         hits = _Look(view, answers).hits
-        buf = view.obj if isinstance(view.obj, (bytes, bytearray)) else bytes(view)
+        # Offsets are the view's; its buffer is read directly only when the view is all of it.
+        obj = view.obj
+        buf = obj if isinstance(obj, (bytes, bytearray)) and len(obj) == view.nbytes else view.tobytes()
         max_size, rules = self.max_size, self.scanner.rules
         first_bytes, tar_at, tar_magic = archives.FIRST_BYTES, archives.TAR_MAGIC_AT, archives.TAR_MAGIC
         for i, a in enumerate(answers):
