@@ -396,7 +396,7 @@ class AnswerReader:
     def _fill(self, need: int) -> bool:
         """At least ``need`` unparsed bytes in the buffer (False: the stream ended first)."""
         while self._end - self._start < need:
-            if len(self._buf) - self._end < self._min_read or len(self._buf) - self._start < need:
+            if len(self._buf) - self._end < self._min_read or (self._start and len(self._buf) - self._start < need):
                 self._compact(need)
             n = self._read_into(self._view[self._end :])
             if not n:
@@ -406,10 +406,9 @@ class AnswerReader:
 
     def _compact(self, need: int) -> None:
         have = self._end - self._start
-        # Grow with what arrives, at most doubling: a header's size is git's word for what comes
-        # (a planted loose object can claim 100 GB and hold 5 bytes), so it is never allocated
-        # up front.
-        want = max(self._base, min(need + self._min_read, 2 * (have + self._min_read)))
+        # Grow by doubling as the bytes arrive, not to ``need`` at once: a header's size is git's
+        # word for what comes (a planted loose object can claim 100 GB and hold 5 bytes).
+        want = max(self._base, min(need + self._min_read, 2 * len(self._buf)))
         if want > len(self._buf) or (len(self._buf) > self._base and want == self._base):
             buf = bytearray(want)  # a new buffer: views handed out before stay valid until dropped
             buf[:have] = self._view[self._start : self._end]
