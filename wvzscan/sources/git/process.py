@@ -342,6 +342,7 @@ class Answer:
         return self.type if self.data is None else None
 
 
+TRUSTED_SIZE = 32 << 20  # bytes an answer's header may make the reader allocate before they arrive
 MAX_HEADER = 4096  # an answer's header line is an object id, a type and a size (or "missing")
 # An answer parsed in place: (object id, type, content offset in the reader's buffer or -1, size).
 Parsed = tuple[bytes, str, int, int]
@@ -406,9 +407,10 @@ class AnswerReader:
 
     def _compact(self, need: int) -> None:
         have = self._end - self._start
-        # Grow by doubling as the bytes arrive, not to ``need`` at once: a header's size is git's
-        # word for what comes (a planted loose object can claim 100 GB and hold 5 bytes).
-        want = max(self._base, min(need + self._min_read, 2 * len(self._buf)))
+        # A header's size is git's word for what comes (a planted loose object can claim 100 GB and
+        # hold 5 bytes): it is allocated at once only up to TRUSTED_SIZE, and past that the buffer
+        # doubles as the bytes arrive (an object over 32 MiB briefly costs up to twice its size).
+        want = max(self._base, min(need + self._min_read, max(2 * len(self._buf), TRUSTED_SIZE)))
         if want > len(self._buf) or (len(self._buf) > self._base and want == self._base):
             buf = bytearray(want)  # a new buffer: views handed out before stay valid until dropped
             buf[:have] = self._view[self._start : self._end]
