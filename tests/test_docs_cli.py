@@ -66,6 +66,9 @@ def test_the_last_line_names_each_cause_and_its_way_out() -> None:
     r.error("verify wvz_abcd… (a.env:1:1)", "timeout after 3 tries")
     assert "re-run --verify" in way_to_clean_run(r) and "2 items" in way_to_clean_run(r)
     assert incomplete_summary(ScanResult()) == []
+    damaged = ScanResult()
+    damaged.error("git object " + "cd" * 20, "cannot read object: git cat-file gave no whole answer for it")
+    assert "git fsck" in way_to_clean_run(damaged) and "fetch the missing" not in way_to_clean_run(damaged)
     # A text report on stdout already lists the errors: only the way out is added.
     assert incomplete_summary(r, errors_shown=True) == [way_to_clean_run(r)]
 

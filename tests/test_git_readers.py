@@ -465,3 +465,27 @@ def test_a_size_git_claims_is_not_allocated_before_the_bytes_arrive() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 64 << 20
+
+
+def test_a_loose_object_whose_header_lies_about_its_size_is_one_error(tmp_path: Path) -> None:
+    # A planted loose object claiming 10^12 bytes and holding 5: git answers with the claim and
+    # the 5 bytes. It once made the reader allocate the claim (MemoryError, exit 2); now it is one
+    # error on that object, the rest is scanned, and the way out says git fsck, not fetch.
+    import hashlib
+    import zlib
+
+    repo = init_repo(tmp_path / "r")
+    key = make_key()
+    commit_file(repo, "a.env", f"K={key}\n")
+    raw = b"blob 999999999999\0hello"
+    oid = hashlib.sha1(raw).hexdigest()
+    folder = repo / ".git" / "objects" / oid[:2]
+    folder.mkdir(exist_ok=True)
+    (folder / oid[2:]).write_bytes(zlib.compress(raw))
+    r = run_cli("repo", str(repo), "--format", "json")
+    assert r.code == 1  # a key found outranks the incomplete scan (3)
+    doc = r.json()
+    assert [f["path"] for f in doc["findings"]] == ["a.env"]
+    assert [e["where"] for e in doc["errors"]] == [f"git object {oid}"]
+    assert "no whole answer" in doc["errors"][0]["message"]
+    assert "git fsck" in r.err and "fetch the missing" not in r.err

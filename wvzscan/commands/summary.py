@@ -55,10 +55,15 @@ class ErrorGroup:
     wheres: tuple[str, ...]
 
 
+# What an object git has but cannot give says (corrupt, or an answer that breaks off); a missing one
+# says "object is missing from the repository".
+_DAMAGED = ("cannot read object", "object cannot be read")
+
+
 def _kind(e: _Error) -> str:
-    """Why it was not read: a missing git object, the Weavz API, or content (files, archives)."""
+    """Why it was not read: a git object missing or damaged, the Weavz API, or content (files, archives)."""
     if e.where.startswith(("git object", "git objects")):
-        return "git"
+        return "damaged" if e.message.startswith(_DAMAGED) else "git"
     if e.where.startswith(("git ", "HEAD")) or "shallow" in e.message or "fetch-depth" in e.message:
         return "git"
     if e.where == "verify" or e.where.startswith("verify "):  # one line for an unreachable API, or per key
@@ -107,6 +112,9 @@ def way_to_clean_run(result: _Result) -> str:
     if "git" in kinds:
         what.append("git objects missing from this clone")
         ways.append("fetch the missing objects (git fetch --unshallow; fetch-depth: 0 in CI)")
+    if "damaged" in kinds:
+        what.append("git objects the repository has but git cannot read")
+        ways.append("check the object store with git fsck (a fresh clone replaces damaged objects)")
     if "api" in kinds:
         what.append("keys the Weavz API did not check")
         ways.append("re-run --verify when the API answers")

@@ -259,7 +259,8 @@ class ParallelReader:
         if not crashed:
             message = ""
         elif not message:
-            message = f"git cat-file exited with code {code}"
+            # exit code 0 and no error, yet no whole answer: a header that claimed more than followed
+            message = f"git cat-file exited with code {code}" if code else "git cat-file gave no whole answer for it"
         return sent, crashed, message
 
     def _write(self, batch: Batch, pending: deque[bytes], sent: deque[bytes]) -> None:
