@@ -274,9 +274,8 @@ def check_quick_run(view: memoryview, answers: list, rng: random.Random) -> None
         STATS["look_used"] += 1
     if len(answers) >= 2 and min(a[2] for a in answers) >= 0:
         lo, hi = answers[0][2], answers[-1][2] + answers[-1][3]
-        sp = scan.needle_spans(view[lo:hi])
-        if sp is not None and sp[2] != hi - lo:
-            STATS["look_stopped"] += 1
+        if scan.needle_spans(view[lo:hi]) is None:
+            STATS["look_stopped"] += 1  # Hyperscan is there (the test needs it): the look stopped
     # Sometimes hand quick_run a view whose .obj is bytes, or one that is neither bytes nor bytearray.
     mode = rng.random()
     if mode < 0.15:

@@ -83,10 +83,10 @@ class Prefilter:
         return False
 
     def spans(self, data: bytes | bytearray | memoryview, limit: int = 4096) -> Spans | None:
-        """Every needle in ``data`` as ``(starts, ends, complete)``: start and end offsets sorted
-        by end, all of them up to offset ``complete``: ``len(data)``, or 0 when more than ``limit``
-        were found and the scan stopped (Hyperscan does not promise to report in order, so a
-        stopped scan vouches for no offset). None: no Hyperscan, the caller cannot tell.
+        """Every needle in ``data`` as ``(starts, ends)``: start and end offsets, sorted by end.
+        None: the caller cannot tell, because there is no Hyperscan or because more than ``limit``
+        needles were found and the scan stopped (Hyperscan does not promise to report in order, so
+        a stopped scan vouches for no offset: it must not look like a list of needles).
 
         One scan over a run of many objects costs one call instead of one per object; any thread,
         like ``any``."""
@@ -106,12 +106,12 @@ class Prefilter:
             self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         except Exception as e:
             if type(e).__name__ == "ScanTerminated":
-                return [], [], 0
+                return None
             raise
         if any(ends[i] > ends[i + 1] for i in range(len(ends) - 1)):
             pairs = sorted(zip(ends, starts, strict=True))
             ends, starts = [e for e, _ in pairs], [s for _, s in pairs]
-        return starts, ends, len(data)
+        return starts, ends
 
     def _scratch(self) -> Any:
         scratch = getattr(self._local, "scratch", None)
@@ -122,7 +122,7 @@ class Prefilter:
         return scratch
 
 
-Spans = tuple[list[int], list[int], int]
+Spans = tuple[list[int], list[int]]
 
 
 def _stop(ident: int, start: int, end: int, flags: int, context: Any) -> bool:

@@ -111,7 +111,7 @@ KIND_HEAD = 4096
 
 def needle_spans(data: bytes | memoryview) -> Spans | None:
     """Where the needles of ``certainly_clean`` are in ``data`` (a run of many objects: one scan for
-    all of them); None without Hyperscan. See ``Prefilter.spans``."""
+    all of them); None when it cannot tell (no Hyperscan, or too many needles). See ``Prefilter.spans``."""
     return _PREFILTER.spans(data)
 
 

@@ -33,9 +33,9 @@ class _Look:
             return
         lo, hi = bodies[0], bodies[-1] + answers[-1][3]
         spans = pipeline.needle_spans(view[lo:hi])
-        if spans is None or spans[2] != hi - lo:
+        if spans is None:
             return  # no Hyperscan, or the look stopped at its limit: it vouches for nothing
-        starts, ends, _ = spans
+        starts, ends = spans
         hits: set[int] = set()
         for start, end in zip(starts, ends, strict=True):
             i = bisect.bisect_right(bodies, start + lo) - 1
