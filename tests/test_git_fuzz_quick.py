@@ -5,7 +5,7 @@
     Truncated/GitError (or any other exception) surfaces at the same point.
 (b) for every run ``take()`` hands over, ``ObjectScanner.quick_run`` leaves in ``rest`` every object the
     per-object check calls "maybe" (blobs: over ``max_size`` or not ``scan.certainly_clean``;
-    commits/tags: ``ObjectScanner.quick`` returns None; trees, problems and anything else), keeps
+    commits/tags: ``ObjectScanner.quick_message`` returns None; trees, problems and anything else), keeps
     ``rest`` in order, and counts passed objects / bytes right. Runs with more than 4096 needles
     (one look stops) are generated on purpose; objects holding a real key must never be passed.
 
@@ -309,7 +309,7 @@ def check_quick_run(view: memoryview, answers: list, rng: random.Random) -> None
                 maybe = not scan.certainly_clean(content)
                 n = None if maybe else len(content)
         else:
-            n = quick.quick(typ, memoryview(content))
+            n = quick.quick_message(memoryview(content))
             maybe = n is None
         if maybe:
             STATS["maybe"] += 1

@@ -86,23 +86,16 @@ class ObjectScanner:
         origin = Origin(commit=oid, where="commit message") if typ == "commit" else Origin(tag=oid, where="tag message")
         return Chunk(message, self.source, None, origin), header
 
-    def quick(self, typ: str, data: memoryview, needles: bool | None = None) -> int | None:
-        """The common path, for many reader threads at once and without the lock: an object that
-        certainly holds nothing (``scan.certainly_clean``: no needle of any encoding, no container
-        header) needs nothing but counting; returns the bytes the full path would have counted
-        (a commit's or tag's message), or None when the full path (``__call__``) must see it.
-        ``needles``: whether the object holds a needle, when ``spans`` already told."""
-        if typ == "blob":
-            if self.max_size is not None and len(data) > self.max_size:
-                return None  # counted as a skip, once, by the full path
-            return len(data) if pipeline.certainly_clean(data, self.scanner.rules, needles) else None
-        if typ not in ("commit", "tag"):
-            return None
+    def quick_message(self, data: memoryview, needles: bool | None = None) -> int | None:
+        """The quick check of a commit or tag (``quick_run`` checks blobs inline): the bytes of its
+        message, what the full path would count, when the message certainly holds nothing (no
+        needle of any encoding, no container header); None when the full path (``__call__``) must
+        see it. ``needles``: whether the object holds a needle, when ``quick_run``'s look told."""
         _, _, message = bytes(data).partition(b"\n\n")  # what ``chunk`` scans
         return len(message) if pipeline.certainly_clean(message, self.scanner.rules, needles) else None
 
     def quick_run(self, view: memoryview, answers: list[Parsed]) -> tuple[int, int, int, list[Parsed]]:
-        """``quick`` for a run of buffered answers (``objects.FastPath``): one Hyperscan look over
+        """The quick check of a run of buffered answers (``objects.FastPath``): one Hyperscan look over
         all of them, then, for each blob, only what that look and its first bytes tell. Returns
         (objects passed, bytes they count, their size, the answers left for the full path)."""
         rest: list[Parsed] = []
@@ -126,7 +119,7 @@ class ObjectScanner:
                 else:
                     passed, counted, raw = passed + 1, counted + size, raw + size
             elif typ in ("commit", "tag"):
-                n = self.quick(typ, view[body : body + size], None if hits is None else i in hits)
+                n = self.quick_message(view[body : body + size], None if hits is None else i in hits)
                 if n is None:
                     rest.append(a)
                 else:
