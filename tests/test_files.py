@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -251,20 +252,76 @@ def test_missing_path_is_exit_2(tmp_path: Path) -> None:
     assert r.code == 2 and "no such file or directory" in r.err and "Traceback" not in r.err
 
 
+# The CLI in a process of its own, counting the forks it makes (os.register_at_fork: a real hook, no
+# stand-in); the count is the last line of standard error.
+_COUNTING_FORKS = (
+    "import os, sys\n"
+    "forks = [0]\n"
+    "os.register_at_fork(before=lambda: forks.__setitem__(0, forks[0] + 1))\n"
+    "from wvzscan import cli\n"
+    "code = cli.main(sys.argv[1:])\n"
+    "print(forks[0], file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
 def test_large_tree_uses_workers_and_finds_everything(tmp_path: Path) -> None:
     # Over the inline threshold (32 MB), so the forked workers run: results must equal the inline scan.
+    from wvzscan.parallel import workers_available
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
     keys = [make_key() for _ in range(31)]
     filler = (b"lorem ipsum dolor sit amet " * 40 + b"\n") * 50
     for i in range(700):
         body = filler
         if i % 23 == 0:
             body += keys[i // 23].encode() + b"\n"
-        (tmp_path / f"f{i:04d}.txt").write_bytes(body)
-    code, rep = scan_json(".", cwd=tmp_path)
-    assert code == 1
+        (tree / f"f{i:04d}.txt").write_bytes(body)
+    out = tmp_path / "r.json"
+    p = subprocess.run(
+        [sys.executable, "-c", _COUNTING_FORKS, "dir", str(tree), "--format", "json", "-o", str(out)],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        timeout=120,
+    )
+    assert p.returncode == 1, p.stderr
+    rep = json.loads(out.read_text())
     assert rep["stats"]["objects_scanned"] == 700
     assert sorted(f["key_prefix"] for f in rep["findings"]) == sorted(k[:8] for k in keys[:31])
     assert rep["stats"]["bytes_scanned"] > 32 * 1024 * 1024
+    forks = int(p.stderr.decode().splitlines()[-1])
+    assert forks == (workers_available() if workers_available() > 1 else 0)
+
+
+def test_a_process_with_threads_of_its_own_scans_a_large_tree_without_forking(tmp_path: Path) -> None:
+    # A program calling the engine may run threads; a fork would copy only the calling one, and a lock
+    # another held at that moment would stay held in the child for ever. The tree is big enough for
+    # workers (INLINE_FILES files), so only the threads keep the scan in this process.
+    import threading
+
+    from wvzscan.parallel import INLINE_FILES
+
+    keys = [make_key() for _ in range(5)]
+    for i in range(INLINE_FILES + 100):
+        body = f"line {i}\n" + (f"token = {keys[i // 500]}\n" if i % 500 == 7 else "")
+        (tmp_path / f"f{i:05d}.txt").write_text(body)
+    forks: list[int] = []
+    armed = threading.Event()
+    os.register_at_fork(before=lambda: forks.append(1) if armed.is_set() else None)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    armed.set()
+    try:
+        code, rep = scan_json(".", cwd=tmp_path)
+    finally:
+        armed.clear()
+        stop.set()
+        other.join()
+    assert forks == []
+    assert code == 1 and rep["stats"]["objects_scanned"] == INLINE_FILES + 100
+    assert sorted(f["key_prefix"] for f in rep["findings"]) == sorted(k[:8] for k in keys)
 
 
 def test_progress_only_on_a_terminal(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 Workers are forked processes (the scan is CPU-bound Python: threads would share one core). Only a few
 batches are in flight at once, so memory stays flat whatever the tree's size. Small inputs are scanned
-inline: a process pool costs more to start than it saves.
+inline: a process pool costs more to start than it saves. So is everything in a process that runs other
+threads (a program calling the engine, a test suite): a fork copies only the forking thread, and a lock
+another thread held at that moment stays held in the child for ever, which could hang the scan.
 """
 
 from __future__ import annotations
@@ -85,6 +87,16 @@ def _merge(scanner: Scanner, out: BatchResult, progress: Progress | None, nfiles
         progress.tick(partial.bytes_scanned, nfiles)
 
 
+def other_threads() -> bool:
+    """Whether threads besides this one run in the process (any thread: Python's and C libraries')."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:  # no /proc (not Linux): the threads Python knows of
+        import threading
+
+        return threading.active_count() > 1
+
+
 def workers_available() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -103,7 +115,7 @@ def scan_files(
     sizes = _sizes(head) if len(head) < INLINE_FILES else {}
     small = len(head) < INLINE_FILES and sum(sizes.values()) < INLINE_BYTES
     batches = _batches(itertools.chain(head, rest), sizes)
-    if workers < 2 or small or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or small or "fork" not in multiprocessing.get_all_start_methods() or other_threads():
         _init(scanner.rules, scanner.inline_allow)
         for b in batches:
             _merge(scanner, _scan_batch(b), progress, len(b))
