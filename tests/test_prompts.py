@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import subprocess
 import sys
 import time
 
@@ -18,10 +19,19 @@ pty = pytest.importorskip("pty")
 def _on_tty(wz: Harness, args: list[str], answer: bytes) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEAVZ_", "CI", "GITHUB_"))}
     env.update(FAST_ENV, WEAVZ_API_URL=wz.emu.url, PYTHONPATH=str(ROOT), NO_COLOR="1")
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: wvzscan with stdin, stdout and stderr on the terminal
-        os.chdir(wz.tmp)
-        os.execve(sys.executable, [sys.executable, "-m", "wvzscan", *args], env)
+    # A pty pair and subprocess rather than pty.fork(): forking this multi-threaded process (the
+    # emulator serves from a thread) is deprecated since Python 3.12 and may deadlock the child.
+    fd, tty = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "wvzscan", *args],
+        stdin=tty,
+        stdout=tty,
+        stderr=tty,
+        cwd=wz.tmp,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(tty)
     out, sent, start = b"", False, time.monotonic()
     while time.monotonic() - start < 30:
         ready, _, _ = select.select([fd], [], [], 0.1)
@@ -36,11 +46,11 @@ def _on_tty(wz: Harness, args: list[str], answer: bytes) -> tuple[int, str]:
         if not sent and b"[y/N]" in out:
             os.write(fd, answer)
             sent = True
-    _, status = os.waitpid(pid, 0)
+    code = child.wait(timeout=30)
     os.close(fd)
     text = out.decode(errors="replace")
     wz.outputs.append((f"terminal of {args}", text))
-    return os.waitstatus_to_exitcode(status), text
+    return code, text
 
 
 @pytest.mark.parametrize(
