@@ -186,12 +186,14 @@ def rand_stream(rng: random.Random) -> bytes:
         count = rng.choice([1, 2, 5, rng.randrange(1, 60), rng.randrange(1, 200)])
         parts = [rand_answer(rng, clean) for _ in range(count)]
         if rng.random() < 0.03:
-            # an overlong header line: ended by a newline, or at the very end of the stream (an overlong
-            # line that runs into the next answer's header is told apart only by how much one read
-            # brought: that piece-size dependence of _one is older than these commits; see run_mixed)
+            # an overlong header line: ended by a newline, running into the next answer's header (a
+            # line of three words then), or at the very end of the stream
             long = b"x" * rng.choice([4095, 4096, 4097, 5000])
-            if rng.random() < 0.5:
+            where = rng.random()
+            if where < 0.35:
                 parts.insert(rng.randrange(0, len(parts) + 1), long + b"\n")
+            elif where < 0.7:
+                parts.insert(rng.randrange(0, len(parts) + 1), long)
             else:
                 parts.append(long)
     stream = b"".join(parts)

@@ -451,6 +451,22 @@ def test_a_size_field_that_is_not_digits_is_no_answer(size: bytes) -> None:
         reader.take()
 
 
+@pytest.mark.parametrize("piece", [64, 4096, 1 << 20])
+def test_an_overlong_header_line_is_no_answer_however_the_reads_cut_it(piece: int) -> None:
+    # 5,000 bytes of garbage run into a real header: three words on one line. It was parsed as an
+    # answer when one read brought the whole line, and refused when reads came in smaller pieces.
+    stream = b"x" * 5000 + b"a" * 40 + b" blob 5\nhello\n"
+
+    def reader() -> AnswerReader:
+        src = io.BytesIO(stream)
+        return AnswerReader(lambda view: src.readinto(view[:piece]))
+
+    with pytest.raises(GitError):
+        reader().take()
+    with pytest.raises(GitError):
+        reader().next()
+
+
 def test_a_size_git_claims_is_not_allocated_before_the_bytes_arrive() -> None:
     # A planted loose object can claim 10^12 bytes and hold 5: the reader's buffer grows with
     # what arrives (at most doubling), so the claim costs nothing and the answer ends truncated.

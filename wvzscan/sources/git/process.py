@@ -480,6 +480,8 @@ class AnswerReader:
                     return None
                 raise Truncated
             nl = self._buf.find(b"\n", self._start, self._end)
+        if nl - self._start > MAX_HEADER:  # whether or not the read that brought it was big enough
+            raise GitError(f"unexpected output from git cat-file: {bytes(self._buf[self._start : self._start + 80])!r}")
         header = self._buf[self._start : nl]
         parts = header.split()
         if len(parts) == 3:
