@@ -119,3 +119,29 @@ def test_no_delta_at_all_keeps_the_listing_order() -> None:
     ids = b"aaaa\nbbbb\ncccc\n"
     assert delta_post_order(ids, b"0" * 12, 5) == ids
     assert delta_post_order(ids, b"", 5) == ids  # bases that do not fit the ids: no reordering
+
+
+def test_findings_come_newest_commit_first_whatever_order_objects_were_read_in(tmp_path: Path) -> None:
+    # Author dates out of commit order and in several time zones: 10:00+05:00 is before 06:00+00:00.
+    repo = init_repo(tmp_path / "r")
+    dates = [
+        "2021-03-01T10:00:00+05:00",
+        "2021-03-01T06:00:00+00:00",
+        "2019-07-14T23:30:00-07:00",
+        "2023-01-01T00:00:00+00:00",
+        "2020-12-31T23:59:59+00:00",
+    ]
+    keys = [make_key() for _ in dates]
+    for i, (when, key) in enumerate(zip(dates, keys, strict=True)):
+        (repo / f"f{i}.txt").write_text(f"token = {key}\n")
+        git(repo, "add", f"f{i}.txt")
+        git(repo, "commit", "-q", "-m", f"c{i}", env={"GIT_AUTHOR_DATE": when})
+    git(repo, "repack", "-adq")
+    reports = []
+    for _ in range(2):
+        r = run_cli("repo", str(repo), "--format", "json")
+        assert r.code == 1, r.err
+        reports.append([(f["key_prefix"], f["date"]) for f in json.loads(r.out)["findings"]])
+    assert reports[0] == reports[1]
+    newest_first = [3, 1, 0, 4, 2]
+    assert [prefix for prefix, _ in reports[0]] == [keys[i][:8] for i in newest_first]

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wvzscan.finding import Finding, ScanResult
+from wvzscan.isotime import parse_datetime
 from wvzscan.progress import Progress
 from wvzscan.scan import Scanner
 from wvzscan.sources import Source
@@ -125,6 +126,9 @@ def scan_history(
             progress.total_count = objs.count
         if walk is None:
             result.notes.append("connectivity check skipped: objects missing from the store were not looked for")
+        # What reading adds comes in the order the readers happen to meet objects: sorted at the
+        # end, so that one history gives one report.
+        first_error, first_note = len(result.errors), len(result.notes)
         read_objects(repo, objs, obj_scanner, workers)
     except BaseException:
         if walk is not None:
@@ -152,6 +156,8 @@ def scan_history(
         add_findings(result, findings, exclude)
     if walk is not None:
         walk.names.close()
+    result.errors[first_error:] = sorted(result.errors[first_error:], key=lambda e: (e.where, e.message))
+    result.notes[first_note:] = sorted(result.notes[first_note:])
 
 
 def read_objects(repo: Repo, objs: ObjectList, handler: ObjectScanner, workers: int | None = None) -> None:
@@ -197,6 +203,21 @@ class _MissingWalk:
         if self.error is not None:
             raise self.error
         return self.missing
+
+
+def _newest_first(f: Finding) -> tuple[bool, float, str, int, int, str, str]:
+    """An order that does not depend on the order objects were read in (two readers, each delta
+    before its base): the newest commit first, findings with no date last, then by place."""
+    when = parse_datetime(f.date) if f.date else None
+    return (
+        when is None,
+        -when.timestamp() if when is not None else 0.0,
+        f.path or "",
+        f.line or 0,
+        f.column or 0,
+        f.commit or "",
+        f.fingerprint,
+    )
 
 
 def attribute(
@@ -300,6 +321,7 @@ def attribute(
                 out.append(placed(f, None, commit, who, source, at_head=f.secret in head_keys, unreachable=True))
         else:
             unreachable += len(fo.findings)
+    out.sort(key=_newest_first)
     if unreachable:
         result.notes.append(
             f"{unreachable} key location{'s' if unreachable != 1 else ''} in objects that no ref reaches "
