@@ -65,7 +65,7 @@ def one_pass(repo: Repo) -> int:
 
 
 def by_name(repo: Repo) -> int:
-    objs = list_objects(repo, sizes=False)
+    objs = list_objects(repo)
     ParallelReader(repo, objs, _nothing, _nothing, _nothing, workers=2, fast=_Clean()).run()
     return objs.count
 
@@ -76,7 +76,7 @@ def quick(repo: Repo) -> int:
     from wvzscan.sources.git.common import ObjectScanner
 
     result = ScanResult()
-    objs = list_objects(repo, sizes=False)
+    objs = list_objects(repo)
     handler = ObjectScanner(scan.Scanner(result), result)
     ParallelReader(repo, objs, handler, handler.missing, handler.unreadable_object, workers=2, fast=handler).run()
     return result.objects_scanned

@@ -50,7 +50,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     repo = discover(args.path)
-    listed = list_objects(repo, sizes=False)
+    listed = list_objects(repo)
     names = listed.ids[: args.objects * listed.line_len]
     count = len(names) // listed.line_len if listed.line_len else 0
     timed = {"spans": 0.0, "full": 0.0}

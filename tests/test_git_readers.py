@@ -230,15 +230,14 @@ def test_quick_path_reports_exactly_what_the_full_path_reports(tmp_path: Path) -
         assert k[:8] in json.dumps(a)  # every planted key is reported (redacted: its start shows)
 
 
-def test_listing_without_sizes_lists_the_same_objects(tmp_path: Path) -> None:
+def test_the_listing_counts_sizes_and_skips_blobs_over_the_limit(tmp_path: Path) -> None:
     repo_path, _ = _busy_repo(tmp_path / "r")
     repo = discover(str(repo_path))
-    with_sizes = objects.list_objects(repo)
-    without = objects.list_objects(repo, sizes=False)
-    assert without.ids == with_sizes.ids and without.listed == with_sizes.listed
-    assert with_sizes.total_bytes > 0 and without.total_bytes == 0
-    limited = objects.list_objects(repo, max_size=10, sizes=False)  # a size limit always asks for sizes
-    assert limited.skipped_large > 0
+    listed = objects.list_objects(repo)
+    sizes = git(repo_path, "cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectsize)").split("\n")
+    assert listed.total_bytes == sum(int(s.split()[1]) for s in sizes if s and not s.startswith("tree"))
+    limited = objects.list_objects(repo, max_size=10)
+    assert limited.skipped_large > 0 and limited.count + limited.skipped_large == listed.count
 
 
 def _repack_without(repo: Path, lost: set[str]) -> None:
@@ -404,7 +403,7 @@ def test_a_handler_that_fails_stops_the_readers_instead_of_hanging(tmp_path: Pat
         pass
 
     r = discover(str(repo))
-    objs = objects.list_objects(r, sizes=False)
+    objs = objects.list_objects(r)
     assert objs.count > objects.BLOCK
     outcome: list[BaseException] = []
 

@@ -109,9 +109,7 @@ def scan_history(
     obj_scanner = ObjectScanner(scanner, result, source, progress)
     try:
         describe_state(repo, result)
-        # Sizes only where something needs them: a size limit, or a progress line's total.
-        sizes = max_size is not None or (progress is not None and progress.enabled)
-        objs = list_objects(repo, max_size, sizes=sizes)
+        objs = list_objects(repo, max_size)
         result.notes.extend(objs.notes)
         for line in objs.errors:
             result.error("git object store", f"git could not list every object: {line}")
@@ -205,9 +203,10 @@ class _MissingWalk:
         return self.missing
 
 
-def _newest_first(f: Finding) -> tuple[bool, float, str, int, int, str, str]:
+def _newest_first(f: Finding) -> tuple[bool, float, str, int, int, str, str, str, str, str, str]:
     """An order that does not depend on the order objects were read in (two readers, each delta
-    before its base): the newest commit first, findings with no date last, then by place."""
+    before its base): the newest commit first, findings with no date last, then by place, down to
+    the blob and the ref (two dangling blobs, or two tags of one commit, can hold one key at one place)."""
     when = parse_datetime(f.date) if f.date else None
     return (
         when is None,
@@ -217,6 +216,10 @@ def _newest_first(f: Finding) -> tuple[bool, float, str, int, int, str, str]:
         f.column or 0,
         f.commit or "",
         f.fingerprint,
+        f.encoding or "",
+        str(f.extra.get("blob") or ""),
+        str(f.extra.get("tag") or ""),
+        str(f.extra.get("ref") or ""),
     )
 
 

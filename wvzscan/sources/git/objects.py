@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from wvzscan.sources.git import read_order
 from wvzscan.sources.git.process import (
     AnswerReader,
     Batch,
@@ -50,8 +52,9 @@ FLUSH = 256  # objects the quick path passes before a reader adds them up under 
 
 BLOCK = 512  # object ids handed to a reader at a time
 # Read in delta post-order, a reader needs no bigger delta-base cache than git's default: 32, 96 and
-# 256 MiB read git/git equally fast, and each MiB more is memory the reader holds.
-READER_CACHE = "core.deltaBaseCacheLimit=96m"
+# 256 MiB read git/git equally fast, and each MiB more is memory the reader holds. read_order keeps a
+# tree in post-order only where its bases fit this cache.
+READER_CACHE = f"core.deltaBaseCacheLimit={read_order.READER_CACHE >> 20}m"
 READ_TYPES = frozenset({b"blob", b"commit", b"tag"})
 READ_TYPES_STR = frozenset({"blob", "commit", "tag"})
 
@@ -85,21 +88,19 @@ def from_ids(oids: list[str]) -> ObjectList:
     return ObjectList("".join(o + "\n" for o in oids).encode("ascii"), len(oids[0]) + 1)
 
 
-def list_objects(repo: Repo, max_size: int | None = None, sizes: bool = True) -> ObjectList:
+def list_objects(repo: Repo, max_size: int | None = None) -> ObjectList:
     """Every blob, commit and tag in the object store (reachable or not), each delta before its
-    base (``read_order``), the trees of deltas in pack order.
+    base where that pays (``read_order``), the trees of deltas in pack order.
 
-    ``sizes``: ask git for each object's size too (for a size limit, which always asks, or a
-    progress total); without them git reads less of each object's header (a delta's size is inside
-    its compressed data).
-
-    git's enumeration skips what it cannot open (a corrupt pack index, an unreadable folder) with
-    an error line and exit code 0: any error output is recorded (``errors``), never ignored."""
-    sizes = sizes or max_size is not None
-    fmt = "--batch-check=%(objectname) %(objecttype)" + (" %(objectsize)" if sizes else "") + " %(deltabase)"
-    width = 4 if sizes else 3
+    Each object's size and delta base are listed for that order (and the size for a size limit and
+    the progress total). git's enumeration skips what it cannot open (a corrupt pack index, an
+    unreadable folder) with an error line and exit code 0: any error output is recorded
+    (``errors``), never ignored."""
+    fmt = "--batch-check=%(objectname) %(objecttype) %(objectsize) %(deltabase)"
     ids = bytearray()  # one flat buffer: 850,000 ids cost 35 MB as a list of bytes, 35 MB less this way
-    bases = bytearray()  # each id's delta base, all zeros for none (git's word: it only orders the reading)
+    # Each id's delta base (all zeros for none) and size: the repository's word, used only to order.
+    bases = bytearray()
+    sizes = array("q")
     total = skipped = listed = 0
     line_len = 0
     unreadable = []
@@ -111,23 +112,23 @@ def list_objects(repo: Repo, max_size: int | None = None, sizes: bool = True) ->
                 if not fields:
                     continue
                 listed += 1
-                if len(fields) != width or fields[1] == b"missing":
+                if len(fields) != 4 or fields[1] == b"missing" or not fields[2].isdigit():
                     # "<oid> missing": a corrupt loose object is listed but cannot be read
                     unreadable.append(fields[0].decode("ascii", "replace"))
                     continue
                 oid, typ = fields[0], fields[1]
                 if typ not in READ_TYPES:
                     continue
-                if sizes:
-                    size = int(fields[2])
-                    if max_size is not None and typ == b"blob" and size > max_size:
-                        skipped += 1
-                        continue
-                    total += size
+                size = int(fields[2])
+                if max_size is not None and typ == b"blob" and size > max_size:
+                    skipped += 1
+                    continue
+                total += size
                 ids += oid
                 ids += b"\n"
-                base = fields[-1]
+                base = fields[3]
                 bases += base if len(base) == len(oid) else b"0" * len(oid)
+                sizes.append(min(size, 1 << 62))
                 line_len = len(oid) + 1
     except GitError as e:
         # An object whose header cannot be read stops --batch-check; list names only (git then
@@ -137,8 +138,8 @@ def list_objects(repo: Repo, max_size: int | None = None, sizes: bool = True) ->
         return ol
     listed_ids, ids = bytes(ids), bytearray()  # (one copy at a time: git/git's ids are 19 MB)
     listed_bases, bases = bytes(bases), bytearray()
-    order = delta_post_order(listed_ids, listed_bases, line_len)
-    del listed_ids, listed_bases
+    order = delta_post_order(listed_ids, listed_bases, sizes, line_len)
+    del listed_ids, listed_bases, sizes
     ol = ObjectList(order, line_len, total, skipped, unreadable=unreadable, listed=listed)
     ol.errors.extend(_stderr_errors(stream.stderr_text))
     return ol
