@@ -121,6 +121,10 @@ def main() -> None:
     ).stdout.strip()
     floor_cmd = ["git", "--git-dir", git_dir, "cat-file", "--batch-all-objects", "--batch", "--unordered"]
     sources = [("wvzscan", str(ROOT))] + [(os.path.basename(os.path.abspath(c)) or c, c) for c in args.compare]
+    for _, src in sources:
+        # Bytecode first, as an install has it: with PYTHONDONTWRITEBYTECODE set, a source never
+        # compiled would pay ~40 ms of compiling in every run (a false 7% on a small repository).
+        subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(src, "wvzscan")], check=True)
     with tempfile.TemporaryDirectory() as tmp:
         floors: list[dict[str, float]] = []
         scans: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sources}
