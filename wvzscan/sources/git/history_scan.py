@@ -25,13 +25,7 @@ from wvzscan.sources.git.common import Found, ObjectScanner, add_findings, autho
 from wvzscan.sources.git.objects import ObjectList, ParallelReader, list_objects
 from wvzscan.sources.git.objects_meta import Person
 from wvzscan.sources.git.process import GitError, Repo
-from wvzscan.sources.git.repo_state import (
-    count_objects,
-    describe_state,
-    inventory_problems,
-    missing_objects,
-    paths_from_walk,
-)
+from wvzscan.sources.git.repo_state import describe_state, inventory_problems, missing_objects, paths_from_walk
 
 
 @dataclass(frozen=True)
@@ -115,18 +109,11 @@ def scan_history(
     obj_scanner = ObjectScanner(scanner, result, source, progress)
     try:
         describe_state(repo, result)
-        counts = count_objects(repo)
-        # Ordering each delta before its base pays on a large store (git/git: 16% of a scan); on a
-        # small one (requests, flask: 46,000 objects) the sizes and bases the listing must then give
-        # cost about what the order saves, and the listing is on the way to the first read.
-        large = counts.get("count", 0) + counts.get("in-pack", 0) >= ORDER_FROM
-        # Sizes only where something needs them: a size limit, a progress line's total, the order.
-        sizes = max_size is not None or (progress is not None and progress.enabled)
-        objs = list_objects(repo, max_size, sizes=sizes, order=large)
+        objs = list_objects(repo, max_size)
         result.notes.extend(objs.notes)
         for line in objs.errors:
             result.error("git object store", f"git could not list every object: {line}")
-        for problem in inventory_problems(repo, objs.listed, counts):
+        for problem in inventory_problems(repo, objs.listed):
             result.error("git object store", problem)
         if objs.skipped_large:
             result.skipped["blob over max_file_size"] += objs.skipped_large
@@ -169,10 +156,6 @@ def scan_history(
         walk.names.close()
     result.errors[first_error:] = sorted(result.errors[first_error:], key=lambda e: (e.where, e.message))
     result.notes[first_note:] = sorted(result.notes[first_note:])
-
-
-# Objects in the store (loose and packed) from which the readers get each delta before its base.
-ORDER_FROM = 100_000
 
 
 def read_objects(repo: Repo, objs: ObjectList, handler: ObjectScanner, workers: int | None = None) -> None:

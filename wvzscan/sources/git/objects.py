@@ -88,24 +88,19 @@ def from_ids(oids: list[str]) -> ObjectList:
     return ObjectList("".join(o + "\n" for o in oids).encode("ascii"), len(oids[0]) + 1)
 
 
-def list_objects(repo: Repo, max_size: int | None = None, sizes: bool = True, order: bool = True) -> ObjectList:
-    """Every blob, commit and tag in the object store (reachable or not): with ``order``, each delta
-    before its base where that pays (``read_order``, for which sizes and delta bases are listed);
-    else in pack order.
+def list_objects(repo: Repo, max_size: int | None = None) -> ObjectList:
+    """Every blob, commit and tag in the object store (reachable or not), each delta before its
+    base where that pays (``read_order``), the trees of deltas in pack order.
 
-    ``sizes``: list each object's size (for a progress total; a size limit and ``order`` always
-    list them); without them git reads less of each object's header (a delta's size is inside its
-    compressed data). git's enumeration skips what it cannot open (a corrupt pack index, an
+    Each object's size and delta base are listed for that order (and the size for a size limit and
+    the progress total). git's enumeration skips what it cannot open (a corrupt pack index, an
     unreadable folder) with an error line and exit code 0: any error output is recorded
     (``errors``), never ignored."""
-    sizes = sizes or order or max_size is not None
-    fmt = "--batch-check=%(objectname) %(objecttype)" + (" %(objectsize)" if sizes else "")
-    fmt += " %(deltabase)" if order else ""
-    width = 2 + sizes + order
+    fmt = "--batch-check=%(objectname) %(objecttype) %(objectsize) %(deltabase)"
     ids = bytearray()  # one flat buffer: 850,000 ids cost 35 MB as a list of bytes, 35 MB less this way
     # Each id's delta base (all zeros for none) and size: the repository's word, used only to order.
     bases = bytearray()
-    object_sizes = array("q")
+    sizes = array("q")
     total = skipped = listed = 0
     line_len = 0
     unreadable = []
@@ -117,25 +112,23 @@ def list_objects(repo: Repo, max_size: int | None = None, sizes: bool = True, or
                 if not fields:
                     continue
                 listed += 1
-                if len(fields) != width or fields[1] == b"missing" or (sizes and not fields[2].isdigit()):
+                if len(fields) != 4 or fields[1] == b"missing" or not fields[2].isdigit():
                     # "<oid> missing": a corrupt loose object is listed but cannot be read
                     unreadable.append(fields[0].decode("ascii", "replace"))
                     continue
                 oid, typ = fields[0], fields[1]
                 if typ not in READ_TYPES:
                     continue
-                if sizes:
-                    size = int(fields[2])
-                    if max_size is not None and typ == b"blob" and size > max_size:
-                        skipped += 1
-                        continue
-                    total += size
+                size = int(fields[2])
+                if max_size is not None and typ == b"blob" and size > max_size:
+                    skipped += 1
+                    continue
+                total += size
                 ids += oid
                 ids += b"\n"
-                if order:
-                    base = fields[3]
-                    bases += base if len(base) == len(oid) else b"0" * len(oid)
-                    object_sizes.append(size if size < 1 << 62 else 1 << 62)  # (a forged header may claim more)
+                base = fields[3]
+                bases += base if len(base) == len(oid) else b"0" * len(oid)
+                sizes.append(min(size, 1 << 62))
                 line_len = len(oid) + 1
     except GitError as e:
         # An object whose header cannot be read stops --batch-check; list names only (git then
@@ -144,11 +137,10 @@ def list_objects(repo: Repo, max_size: int | None = None, sizes: bool = True, or
         ol.errors.extend(_stderr_errors(stream.stderr_text))
         return ol
     listed_ids, ids = bytes(ids), bytearray()  # (one copy at a time: git/git's ids are 19 MB)
-    if order:
-        listed_bases, bases = bytes(bases), bytearray()
-        listed_ids = delta_post_order(listed_ids, listed_bases, object_sizes, line_len)
-        del listed_bases, object_sizes
-    ol = ObjectList(listed_ids, line_len, total, skipped, unreadable=unreadable, listed=listed)
+    listed_bases, bases = bytes(bases), bytearray()
+    order = delta_post_order(listed_ids, listed_bases, sizes, line_len)
+    del listed_ids, listed_bases, sizes
+    ol = ObjectList(order, line_len, total, skipped, unreadable=unreadable, listed=listed)
     ol.errors.extend(_stderr_errors(stream.stderr_text))
     return ol
 

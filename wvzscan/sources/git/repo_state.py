@@ -104,8 +104,7 @@ def paths_from_walk(names: IO[bytes], oids: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def count_objects(repo: Repo) -> dict[str, int]:
-    """``git count-objects -v`` as numbers (``count``: loose objects, ``in-pack``, ``packs``...)."""
+def _count_objects(repo: Repo) -> dict[str, int]:
     out = repo.run("count-objects", "-v").decode("utf-8", "replace")
     counts: dict[str, int] = {}
     for line in out.splitlines():
@@ -155,17 +154,16 @@ def _on_disk(objects_dir: str) -> tuple[int, int, list[str]]:
     return loose, packs, problems
 
 
-def inventory_problems(repo: Repo, listed: int, counts: dict[str, int] | None = None) -> list[str]:
+def inventory_problems(repo: Repo, listed: int) -> list[str]:
     """Whether git's enumeration of the object store saw what is there.
 
     git skips a pack whose index it cannot read, or a folder it cannot list, with an error and exit
     code 0. ``git count-objects -v`` and the folder itself are asked independently: a pack or a
     loose object that git does not count, or fewer objects listed than the store's loose objects
-    (or, with one pack, than loose plus packed), means objects went unread. ``counts``: what
-    ``count_objects`` gave, when the caller asked already."""
+    (or, with one pack, than loose plus packed), means objects went unread."""
     import os
 
-    counts = count_objects(repo) if counts is None else counts
+    counts = _count_objects(repo)
     objects_dir = repo.run("rev-parse", "--git-path", "objects").decode("utf-8", "surrogateescape").strip()
     if not os.path.isabs(objects_dir):
         objects_dir = os.path.join(repo.git_dir, objects_dir)
