@@ -177,7 +177,12 @@ def test_kingfisher_rule(kingfisher_rule: dict[str, Any], tmp_path: Path) -> Non
     text = sample_text(keys)
     assert kingfisher_find(rule, text) == wvzscan_keys(tmp_path, text) == sorted(keys)
     many = [make_key(kind) for kind in KINDS for _ in range(400)]
-    assert kingfisher_find(rule, "\n".join(many)) == sorted(many)
+    # ignore_if_contains drops the rare random key that holds one of its words anywhere (ignoring
+    # case): about one in a million, documented in docs/cli.md. Every other key is found.
+    words = rule["pattern_requirements"]["ignore_if_contains"]
+    wordless = [k for k in many if not any(w in k.lower() for w in words)]
+    assert len(many) - len(wordless) <= 2
+    assert kingfisher_find(rule, "\n".join(many)) == sorted(wordless)
 
 
 def test_rules_output_file_and_bad_input(tmp_path: Path) -> None:

@@ -27,7 +27,8 @@ RULE_ID = "weavz-api-key"
 DESCRIPTION = "Weavz API key (wvz_...): grants access to a Weavz organization or workspace"
 
 _CHARS = "A-Za-z0-9_-"
-# Words of at least 6 letters: a random body holds one of them about once in 10^7 keys.
+# Words of at least 6 letters. Kingfisher matches them anywhere in the key, ignoring case: a random
+# body holds one of them about once in a million keys (20 six-letter words, 35 places, 1/32 a letter).
 _LONG_PLACEHOLDER_WORDS = sorted(w for w in detect.PLACEHOLDER_WORDS if len(w) >= 6)
 
 
