@@ -106,13 +106,14 @@ class ObjectScanner:
         buf = obj if isinstance(obj, (bytes, bytearray)) and len(obj) == view.nbytes else view.tobytes()
         max_size, rules = self.max_size, self.scanner.rules
         first_bytes, tar_at, tar_magic = archives.FIRST_BYTES, archives.TAR_MAGIC_AT, archives.TAR_MAGIC
+        tar_end = tar_at + len(tar_magic)
         for i, a in enumerate(answers):
             _, typ, body, size = a
             if typ == "blob" and (max_size is None or size <= max_size):
                 # archives.may_be_container, inline: it runs for every blob of a history
                 if (
                     size
-                    and (buf[body] in first_bytes or (size >= tar_at + 5 and buf.startswith(tar_magic, body + tar_at)))
+                    and (buf[body] in first_bytes or (size >= tar_end and buf.startswith(tar_magic, body + tar_at)))
                     and archives.kind(bytes(view[body : body + min(size, pipeline.KIND_HEAD)])) is not None
                 ) or (i in hits if hits is not None else not pipeline.certainly_clean(view[body : body + size], rules)):
                     rest.append(a)

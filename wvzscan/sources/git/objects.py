@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from wvzscan.sources.git import read_order
 from wvzscan.sources.git.process import (
     AnswerReader,
     Batch,
@@ -28,7 +27,7 @@ from wvzscan.sources.git.process import (
     Truncated,
     explain,
 )
-from wvzscan.sources.git.read_order import delta_post_order
+from wvzscan.sources.git.read_order import CACHE_BYTES, delta_post_order
 
 # object id (hex), type, content
 Handler = Callable[[str, str, bytes], None]
@@ -51,10 +50,7 @@ class FastPath(Protocol):
 FLUSH = 256  # objects the quick path passes before a reader adds them up under the lock
 
 BLOCK = 512  # object ids handed to a reader at a time
-# Read in delta post-order, a reader needs no bigger delta-base cache than git's default: 32, 96 and
-# 256 MiB read git/git equally fast, and each MiB more is memory the reader holds. read_order keeps a
-# tree in post-order only where its bases fit this cache.
-READER_CACHE = f"core.deltaBaseCacheLimit={read_order.READER_CACHE >> 20}m"
+READER_CACHE = f"core.deltaBaseCacheLimit={CACHE_BYTES >> 20}m"  # the cache read_order plans for
 READ_TYPES = frozenset({b"blob", b"commit", b"tag"})
 READ_TYPES_STR = frozenset({"blob", "commit", "tag"})
 
