@@ -124,7 +124,7 @@ def list_objects(repo: Repo, max_size: int | None = None) -> ObjectList:
                 ids += b"\n"
                 base = fields[3]
                 bases += base if len(base) == len(oid) else b"0" * len(oid)
-                sizes.append(min(size, 1 << 62))
+                sizes.append(min(size, 1 << 62))  # (an array of int64: a forged header may claim more)
                 line_len = len(oid) + 1
     except GitError as e:
         # An object whose header cannot be read stops --batch-check; list names only (git then
